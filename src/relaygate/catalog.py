@@ -1,0 +1,190 @@
+"""The hot path's in-memory view of keys and models.
+
+A request is authenticated and routed with two dict lookups and no I/O. The catalog
+is rebuilt whole from the store whenever ``catalog_state.version`` moves: at once after
+a write made by this process, and within one poll interval after a write made by any
+other process (another worker, another host, the CLI). Upstream keys are decrypted once
+per rebuild, never per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from relaygate.crypto import CryptoError, Keyring, Sealed
+from relaygate.store import repository
+from relaygate.store.records import Model, utcnow
+
+log = logging.getLogger("relaygate.catalog")
+
+ROLES = ("admin", "router")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    workspace_id: str
+    key_id: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def _price(value: str | None) -> Decimal | None:
+    return Decimal(value) if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class RoutableModel:
+    """What the data plane needs to forward a call, prepared once per catalog rebuild."""
+
+    id: str
+    workspace_id: str
+    router_id: str
+    provider: str
+    model_id: str
+    model_type: str
+    base_url: str
+    authorization: str = field(repr=False)
+    max_tokens: int | None
+    temperature: float | None
+    input_cost: Decimal | None
+    output_cost: Decimal | None
+    cost_per_image: Decimal | None
+    capabilities: dict[str, bool]
+    created: int
+
+    def supports(self, capability: str) -> bool:
+        return bool(self.capabilities.get(capability, False))
+
+    @classmethod
+    def from_record(cls, model: Model, api_key: str) -> RoutableModel:
+        return cls(
+            id=model.id,
+            workspace_id=model.workspace_id,
+            router_id=model.router_id,
+            provider=model.provider,
+            model_id=model.model_id,
+            model_type=model.model_type,
+            base_url=model.base_url.rstrip("/"),
+            authorization=f"Bearer {api_key}",
+            max_tokens=model.max_tokens,
+            temperature=model.temperature,
+            input_cost=_price(model.input_cost),
+            output_cost=_price(model.output_cost),
+            cost_per_image=_price(model.cost_per_image),
+            capabilities=dict(model.capabilities),
+            created=int(model.created_at.timestamp()),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int = -1
+    keys: dict[str, Principal] = field(default_factory=dict)
+    models: dict[tuple[str, str], RoutableModel] = field(default_factory=dict)
+    by_workspace: dict[str, tuple[RoutableModel, ...]] = field(default_factory=dict)
+
+
+class Catalog:
+    def __init__(self, engine: AsyncEngine, keyring: Keyring, poll_interval: float) -> None:
+        self._engine = engine
+        self._keyring = keyring
+        self._poll_interval = poll_interval
+        self._snapshot = Snapshot()
+        self._lock = asyncio.Lock()
+        self._last_used: dict[str, datetime] = {}
+        self.healthy = True
+
+    # -- hot path -------------------------------------------------------------------
+
+    def principal(self, key_hash: str) -> Principal | None:
+        principal = self._snapshot.keys.get(key_hash)
+        if principal is not None:
+            self._last_used[principal.key_id] = utcnow()
+        return principal
+
+    def model(self, workspace_id: str, router_id: str) -> RoutableModel | None:
+        return self._snapshot.models.get((workspace_id, router_id))
+
+    def models(self, workspace_id: str) -> tuple[RoutableModel, ...]:
+        return self._snapshot.by_workspace.get(workspace_id, ())
+
+    @property
+    def version(self) -> int:
+        return self._snapshot.version
+
+    # -- refresh --------------------------------------------------------------------
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Rebuild when the store's version moved (or always with ``force``)."""
+        async with self._lock:
+            version = await repository.catalog_version(self._engine)
+            if not force and version == self._snapshot.version:
+                return False
+            self._snapshot = await self._load(version)
+            return True
+
+    async def _load(self, version: int) -> Snapshot:
+        workspaces = {ws.id for ws in await repository.list_workspaces(self._engine)}
+        keys = {
+            key.key_hash: Principal(key.workspace_id, key.id, key.role)
+            for key in await repository.list_keys(self._engine)
+            if not key.revoked and key.workspace_id in workspaces
+        }
+        models: dict[tuple[str, str], RoutableModel] = {}
+        grouped: dict[str, list[RoutableModel]] = {}
+        for record in await repository.list_models(self._engine):
+            if not record.enabled:
+                continue
+            routable = self._prepare(record)
+            if routable is None:
+                continue
+            models[(record.workspace_id, record.router_id)] = routable
+            grouped.setdefault(record.workspace_id, []).append(routable)
+        return Snapshot(version, keys, models, {ws: tuple(items) for ws, items in grouped.items()})
+
+    def _prepare(self, record: Model) -> RoutableModel | None:
+        sealed = Sealed(record.api_key_key_id, record.api_key_ciphertext)
+        try:
+            api_key = self._keyring.open(sealed, associated=record.id)
+        except CryptoError as exc:
+            log.error("model %s (%s) is not routable: %s", record.id, record.router_id, exc)
+            return None
+        return RoutableModel.from_record(record, api_key)
+
+    async def poll_forever(self) -> None:
+        """Background task: pick up other processes' writes; store key last-use times."""
+        while True:
+            await asyncio.sleep(self._poll_interval)
+            try:
+                await self.refresh()
+                await self._flush_last_used()
+                self.healthy = True
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store is down: keep routing from what we have
+                if self.healthy:
+                    log.warning("catalog refresh failed, serving the last known catalog: %s", exc)
+                self.healthy = False
+
+    async def _flush_last_used(self) -> None:
+        pending, self._last_used = self._last_used, {}
+        try:
+            await repository.record_key_use(self._engine, pending)
+        except Exception:
+            for key_id, when in pending.items():
+                self._last_used.setdefault(key_id, when)
+            raise
+
+    def describe(self) -> dict[str, Any]:
+        snap = self._snapshot
+        return {"version": snap.version, "keys": len(snap.keys), "models": len(snap.models)}

@@ -1,0 +1,92 @@
+"""The control plane's FastAPI application and its OpenAI-shaped error handlers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
+
+from relaygate import __version__
+from relaygate.errors import RelaygateError, ServiceUnavailable
+from relaygate.runtime import Runtime
+
+from . import health, keys_api, models_api
+
+log = logging.getLogger("relaygate.control")
+
+
+def _error(
+    status: int, message: str, error_type: str, *, param: str | None = None, code: str | None = None
+) -> JSONResponse:
+    body = {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+    return JSONResponse(body, status_code=status)
+
+
+async def _relaygate_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RelaygateError)
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
+    return ".".join(parts)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = exc.errors()
+    # Quote where and what, never the submitted value: it may be a secret.
+    first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
+    where = _location(tuple(first.get("loc", ())))
+    message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+    if len(problems) > 1:
+        others = ", ".join(_location(tuple(p.get("loc", ()))) or "body" for p in problems[1:6])
+        message += f" (and {len(problems) - 1} more: {others})"
+    return _error(400, message, "invalid_request_error", param=where or None, code="invalid_value")
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    error_type = "invalid_request_error" if exc.status_code < 500 else "api_error"
+    return _error(
+        exc.status_code, str(exc.detail), error_type, code="not_found" if exc.status_code == 404 else None
+    )
+
+
+async def _store_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("store unavailable: %s", type(exc).__name__)
+    error = ServiceUnavailable(
+        "The store is unavailable; the change was not saved. Try again shortly.", code="store_unavailable"
+    )
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error in the control plane: %s", type(exc).__name__, exc_info=exc)
+    return _error(500, "Internal error; it has been logged.", "api_error", code="internal_error")
+
+
+def build_control_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="relaygate",
+        version=__version__,
+        summary="Self-hosted AI Router: OpenAI-compatible /v3/router and the /v2 management API.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.add_exception_handler(RelaygateError, _relaygate_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _store_error)
+    app.add_exception_handler(ConnectionError, _store_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.include_router(health.router)
+    app.include_router(models_api.router)
+    app.include_router(keys_api.router)
+    return app

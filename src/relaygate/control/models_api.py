@@ -1,0 +1,105 @@
+"""HTTP glue for /v2/models: shapes in, model objects out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from relaygate.catalog import Principal
+from relaygate.errors import RelaygateError
+from relaygate.store.records import Model
+from relaygate.upstream.probe import Check, CheckListener
+
+from .auth import admin, runtime_of
+from .model_view import model_object
+from .schemas import ModelCreate, ModelUpdate
+
+router = APIRouter(prefix="/v2/models", tags=["models"])
+Admin = Annotated[Principal, Depends(admin)]
+
+
+def _wants_events(request: Request) -> bool:
+    return "text/event-stream" in request.headers.get("accept", "")
+
+
+def _event(name: str, data: Any) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+async def _respond(
+    request: Request, operation: Callable[[CheckListener | None], Awaitable[Model]]
+) -> dict[str, Any] | StreamingResponse:
+    """Run a probing operation; with ``Accept: text/event-stream`` report each check live."""
+    if not _wants_events(request):
+        return model_object(await operation(None))
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def listener(check: Check) -> None:
+        await queue.put(_event("check", asdict(check)))
+
+    async def run() -> None:
+        try:
+            model = await operation(listener)
+            await queue.put(_event("model", model_object(model)))
+        except RelaygateError as error:
+            await queue.put(_event("error", error.body()))
+        finally:
+            await queue.put(None)
+
+    async def events() -> AsyncIterator[bytes]:
+        task = asyncio.get_running_loop().create_task(run())
+        try:
+            while (item := await queue.get()) is not None:
+                yield item
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"cache-control": "no-cache"})
+
+
+@router.post("/openai-like", summary="Create an OpenAI-compatible model (probed before it is stored)")
+async def create_model(body: ModelCreate, request: Request, principal: Admin) -> Any:
+    service = runtime_of(request).models
+    return await _respond(request, lambda listener: service.create(principal.workspace_id, body, listener))
+
+
+@router.patch("/openai-like/{model_id}", summary="Update a model (re-probed when its connection changes)")
+async def update_model(model_id: str, body: ModelUpdate, request: Request, principal: Admin) -> Any:
+    service = runtime_of(request).models
+    return await _respond(
+        request, lambda listener: service.update(principal.workspace_id, model_id, body, listener)
+    )
+
+
+@router.get("", summary="List this workspace's models")
+async def list_models(request: Request, principal: Admin) -> dict[str, Any]:
+    models = await runtime_of(request).models.list(principal.workspace_id)
+    return {"object": "list", "data": [model_object(model) for model in models]}
+
+
+@router.get("/{model_id}", summary="Get one model")
+async def get_model(model_id: str, request: Request, principal: Admin) -> dict[str, Any]:
+    return model_object(await runtime_of(request).models.get(principal.workspace_id, model_id))
+
+
+@router.delete("/{model_id}", summary="Delete a model")
+async def delete_model(model_id: str, request: Request, principal: Admin) -> dict[str, Any]:
+    await runtime_of(request).models.delete(principal.workspace_id, model_id)
+    return {"id": model_id, "object": "model", "deleted": True}
+
+
+@router.post("/{model_id}/validate", summary="Probe a stored model again and record the result")
+async def validate_model(model_id: str, request: Request, principal: Admin) -> Any:
+    service = runtime_of(request).models
+    return await _respond(
+        request, lambda listener: service.validate(principal.workspace_id, model_id, listener)
+    )

@@ -1,0 +1,108 @@
+"""Wire shapes of the /v2 API's request bodies (field names from seeds/003)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from relaygate.router.endpoints import MODEL_TYPES
+
+Text128 = Annotated[str, Field(min_length=1, max_length=128)]
+OptionalText128 = Annotated[str | None, Field(default=None, max_length=128)]
+Price = Annotated[Decimal | None, Field(default=None, ge=0, le=1_000_000, max_digits=20, decimal_places=10)]
+ModelType = Literal["chat", "completion", "embedding", "image", "rerank", "moderation", "tts", "stt"]
+assert set(ModelType.__args__) == set(MODEL_TYPES)  # type: ignore[attr-defined]
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_REGION_NAMES = {
+    "united states": "us",
+    "usa": "us",
+    "europe": "eu",
+    "european union": "eu",
+    "united kingdom": "uk",
+    "canada": "ca",
+    "asia pacific": "ap",
+    "asia": "ap",
+}
+CAPABILITY_FIELDS = (
+    "supports_tool_calling",
+    "supports_strict_tool",
+    "supports_vision",
+    "supports_image_edit",
+    "has_reasoning",
+)
+
+
+class ModelFields(BaseModel):
+    """Fields shared by create and update."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    display_name: Text128
+    model_type: ModelType
+    region: Text128
+    description: OptionalText128 = None
+    provider: OptionalText128 = None
+    cost_per_image: Price = None
+    input_cost: Price = None
+    output_cost: Price = None
+    cache_read_cost: Price = None
+    cache_write_cost: Price = None
+    max_tokens: Annotated[int | None, Field(default=None, gt=0, le=10_000_000)] = None
+    temperature: Annotated[float | None, Field(default=None, ge=0, le=2)] = None
+    has_reasoning: bool | None = None
+    supports_image_edit: bool | None = None
+    supports_strict_tool: bool | None = None
+    supports_tool_calling: bool | None = None
+    supports_vision: bool | None = None
+    configuration: dict[str, Any] | None = None
+    enabled: bool | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return _REGION_NAMES.get(value.lower(), value.lower())
+
+    @field_validator("provider")
+    @classmethod
+    def _provider(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        slug = value.lower()
+        if not _SLUG.match(slug):
+            raise ValueError("provider must be a slug: lowercase letters, digits, '.', '_' or '-'")
+        return slug
+
+    @field_validator("configuration")
+    @classmethod
+    def _configuration(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(repr(value)) > 8192:
+            raise ValueError("configuration is too large (8 KiB at most)")
+        return value
+
+    def capabilities(self) -> dict[str, bool]:
+        return {
+            name: bool(getattr(self, name)) for name in CAPABILITY_FIELDS if getattr(self, name) is not None
+        }
+
+
+class ModelCreate(ModelFields):
+    api_key: Text128
+    base_url: Text128
+    model_id: Text128
+
+
+class ModelUpdate(ModelFields):
+    api_key: OptionalText128 = None
+    base_url: OptionalText128 = None
+    model_id: OptionalText128 = None
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Text128 = "key"
+    role: Literal["admin", "router"] = "router"

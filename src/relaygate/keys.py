@@ -1,0 +1,62 @@
+"""Issuing our own API keys: random, shown once, stored as a SHA-256 digest."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from relaygate.catalog import ROLES
+from relaygate.crypto import display_prefix, hash_api_key, new_api_key
+from relaygate.store import repository
+from relaygate.store.records import ApiKey, new_id, utcnow
+
+
+async def issue_key(
+    engine: AsyncEngine, workspace_id: str, *, role: str, name: str, secret: str | None = None
+) -> tuple[ApiKey, str]:
+    """Store a new key (or the given ``secret``, for bootstrap) and return it with its secret."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    secret = secret or new_api_key()
+    record = ApiKey(
+        id=new_id(),
+        workspace_id=workspace_id,
+        name=name,
+        role=role,
+        key_hash=hash_api_key(secret),
+        prefix=display_prefix(secret),
+        created_at=utcnow(),
+    )
+    await repository.insert_key(engine, record)
+    return record, secret
+
+
+async def ensure_bootstrap_key(engine: AsyncEngine, secret: str) -> ApiKey:
+    """Make sure workspace ``default`` exists and ``secret`` is one of its admin keys."""
+    workspace = await repository.ensure_workspace(engine, "default")
+    existing = await repository.get_key_by_hash(engine, hash_api_key(secret))
+    if existing is not None:
+        return existing
+    try:
+        record, _ = await issue_key(engine, workspace.id, role="admin", name="bootstrap", secret=secret)
+    except repository.DuplicateError:
+        found = await repository.get_key_by_hash(engine, hash_api_key(secret))
+        assert found is not None
+        return found
+    return record
+
+
+def key_object(key: ApiKey, secret: str | None = None) -> dict[str, object]:
+    body: dict[str, object] = {
+        "id": key.id,
+        "object": "api_key",
+        "name": key.name,
+        "role": key.role,
+        "prefix": key.prefix,
+        "workspace_id": key.workspace_id,
+        "created": key.created_at.isoformat().replace("+00:00", "Z"),
+        "last_used_at": key.last_used_at.isoformat().replace("+00:00", "Z") if key.last_used_at else None,
+        "revoked": key.revoked,
+    }
+    if secret is not None:
+        body["key"] = secret
+    return body

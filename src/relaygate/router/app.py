@@ -1,0 +1,140 @@
+"""The data plane's ASGI entry: authenticate, dispatch, forward, record.
+
+Per request: one SHA-256 and one dict lookup for the key, one dict lookup for the
+model, one upstream call on a pooled connection, one append to the usage queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import time
+from typing import Any
+
+import orjson
+
+from relaygate.catalog import Catalog, Principal, RoutableModel
+from relaygate.errors import AuthenticationFailed, InvalidRequest, NotFound, RelaygateError
+from relaygate.router.asgi import (
+    JSON_TYPE,
+    ClientGone,
+    cancel_on_disconnect,
+    header,
+    read_body,
+    send_bytes,
+    send_error,
+)
+from relaygate.router.endpoints import JSON_ENDPOINTS
+from relaygate.router.forward import Forwarder
+from relaygate.router.request import model_not_found, prepare
+from relaygate.types import Receive, Scope, Send
+from relaygate.usage.events import UsageEvent
+from relaygate.usage.recorder import UsageRecorder
+
+log = logging.getLogger("relaygate.router")
+
+PREFIXES = ("/v3/router", "/v2/router")
+
+
+def _model_object(model: RoutableModel) -> dict[str, Any]:
+    return {"id": model.router_id, "object": "model", "created": model.created, "owned_by": model.provider}
+
+
+def authenticate(catalog: Catalog, scope: Scope) -> Principal:
+    value = header(scope, b"authorization")
+    if not value:
+        raise AuthenticationFailed(
+            "You didn't provide an API key. Send your relaygate key in the Authorization header "
+            "(Authorization: Bearer YOUR_KEY).",
+            code="missing_api_key",
+        )
+    scheme, _, token = value.partition(b" ")
+    principal = None
+    if scheme.lower() == b"bearer" and token.strip():
+        principal = catalog.principal(hashlib.sha256(token.strip()).hexdigest())
+    if principal is None:
+        raise AuthenticationFailed("Incorrect API key provided. Use a relaygate key of this server.")
+    return principal
+
+
+class RouterApp:
+    def __init__(
+        self, catalog: Catalog, forwarder: Forwarder, recorder: UsageRecorder, max_body: int
+    ) -> None:
+        self._catalog = catalog
+        self._forwarder = forwarder
+        self._recorder = recorder
+        self._max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        started = time.perf_counter()
+        request_id = "req_" + secrets.token_hex(12)
+        event: UsageEvent | None = None
+        try:
+            principal = authenticate(self._catalog, scope)
+            method = scope["method"]
+            if method == "GET":
+                await self._get(principal, path, send, request_id)
+                return
+            endpoint = JSON_ENDPOINTS.get(path)
+            if endpoint is None or method != "POST":
+                raise NotFound(
+                    f"Unknown router endpoint: {method} {path}. See the OpenAI API reference.",
+                    code="unknown_url",
+                )
+            event = UsageEvent(principal.workspace_id, principal.key_id, endpoint.name, request_id)
+            await self._forward(scope, receive, send, path, principal, event, started)
+        except ClientGone:
+            if event is not None:
+                event.status, event.error_code = 499, "client_disconnected"
+        except RelaygateError as error:
+            if event is not None:
+                event.status, event.error_code = error.status, error.code
+            await send_error(send, error, [(b"x-request-id", request_id.encode())])
+        finally:
+            if event is not None:
+                event.latency_ms = (time.perf_counter() - started) * 1000
+                self._recorder.record(event)
+
+    async def _forward(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        path: str,
+        principal: Principal,
+        event: UsageEvent,
+        started: float,
+    ) -> None:
+        raw = await read_body(scope, receive, self._max_body)
+        call = prepare(raw, JSON_ENDPOINTS[path], principal, self._catalog)
+        watcher = cancel_on_disconnect(receive)
+        try:
+            await self._forwarder.forward(call, path, send, event, started)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not watcher.done() or task is None:
+                raise
+            task.uncancel()
+            event.status, event.error_code = 499, "client_disconnected"
+        finally:
+            watcher.cancel()
+
+    async def _get(self, principal: Principal, path: str, send: Send, request_id: str) -> None:
+        headers = [JSON_TYPE, (b"x-request-id", request_id.encode())]
+        if path == "/models":
+            data = [_model_object(model) for model in self._catalog.models(principal.workspace_id)]
+            await send_bytes(send, 200, orjson.dumps({"object": "list", "data": data}), headers)
+            return
+        if path.startswith("/models/"):
+            router_id = path[len("/models/") :]
+            model = self._catalog.model(principal.workspace_id, router_id)
+            if model is None:
+                raise model_not_found(router_id)
+            await send_bytes(send, 200, orjson.dumps(_model_object(model)), headers)
+            return
+        if path in JSON_ENDPOINTS:
+            raise InvalidRequest(f"{path} takes POST, not GET.", code="method_not_allowed")
+        raise NotFound(f"Unknown router endpoint: GET {path}.", code="unknown_url")

@@ -1,0 +1,70 @@
+"""Plain records the store hands out: no ORM objects leave the store package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+
+def new_id() -> str:
+    return str(uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    workspace_id: str
+    name: str
+    role: str
+    key_hash: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    workspace_id: str
+    router_id: str
+    provider: str
+    model_id: str
+    model_type: str
+    display_name: str
+    description: str | None
+    region: str
+    base_url: str
+    api_key_ciphertext: bytes = field(repr=False)
+    api_key_key_id: str
+    api_key_hint: str
+    max_tokens: int | None
+    temperature: float | None
+    input_cost: str | None
+    output_cost: str | None
+    cost_per_image: str | None
+    cache_read_cost: str | None
+    cache_write_cost: str | None
+    capabilities: dict[str, bool]
+    configuration: dict[str, Any]
+    validation: dict[str, Any] | None
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime

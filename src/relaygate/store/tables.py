@@ -1,0 +1,123 @@
+"""The schema. Alembic migrations under ``migrations/`` create exactly these tables.
+
+Money is stored exactly: prices as decimal text, costs as integer nano-USD (1e-9),
+so sums stay exact on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Index("ix_api_keys_workspace", "workspace_id"),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("router_id", String(260), nullable=False),
+    Column("provider", String(128), nullable=False),
+    Column("model_id", String(128), nullable=False),
+    Column("model_type", String(32), nullable=False),
+    Column("display_name", String(128), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("region", String(128), nullable=False),
+    Column("base_url", String(2048), nullable=False),
+    Column("api_key_ciphertext", LargeBinary, nullable=False),
+    Column("api_key_key_id", String(32), nullable=False),
+    Column("api_key_hint", String(32), nullable=False),
+    Column("max_tokens", Integer, nullable=True),
+    Column("temperature", Float, nullable=True),
+    Column("input_cost", String(40), nullable=True),
+    Column("output_cost", String(40), nullable=True),
+    Column("cost_per_image", String(40), nullable=True),
+    Column("cache_read_cost", String(40), nullable=True),
+    Column("cache_write_cost", String(40), nullable=True),
+    Column("capabilities", JSON, nullable=False),
+    Column("configuration", JSON, nullable=False),
+    Column("validation", JSON, nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("workspace_id", "router_id", name="uq_models_workspace_router_id"),
+)
+
+# One row whose version every control-plane write bumps; each process polls it to know
+# when to reload its in-memory catalog (keys created by the CLI, writes on other nodes).
+catalog_state = Table(
+    "catalog_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+usage_events = Table(
+    "usage_events",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(36), nullable=False),
+    Column("api_key_id", String(36), nullable=True),
+    Column("router_model", String(260), nullable=True),
+    Column("upstream_model", String(128), nullable=True),
+    Column("endpoint", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("stream", Boolean, nullable=False),
+    Column("prompt_tokens", Integer, nullable=False, default=0),
+    Column("completion_tokens", Integer, nullable=False, default=0),
+    Column("total_tokens", Integer, nullable=False, default=0),
+    Column("cost_nano", BigInteger, nullable=False, default=0),
+    Column("latency_ms", Float, nullable=False),
+    Column("ttfb_ms", Float, nullable=True),
+    Column("overhead_ms", Float, nullable=True),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("error_code", String(64), nullable=True),
+    Column("request_id", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_usage_events_workspace_created", "workspace_id", "created_at"),
+)

@@ -1,0 +1,165 @@
+// The Studio shell: sign-in gate, navigation, and the path -> page router.
+// Each page module exports `render(ctx)`, drawing into ctx.main; ctx.signal aborts its work when
+// the user navigates away.
+
+import { onUnauthorized } from './api.js';
+import { h, replace } from './dom.js';
+import { adminKey, keyLabel, signOut } from './session.js';
+import { notice, setFlash, takeFlash } from './ui.js';
+
+export const BASE = '/studio';
+
+const ROUTES = [
+  { pattern: /^\/sign-in$/, page: 'sign-in', title: 'Sign in', public: true },
+  { pattern: /^\/?$/, redirect: '/models' },
+  { pattern: /^\/models$/, page: 'models', title: 'Models', nav: 'models' },
+  { pattern: /^\/models\/new$/, redirect: '/models/new/openai-like' },
+  { pattern: /^\/models\/new\/openai-like$/, page: 'add-model', title: 'Add model', nav: 'models' },
+  { pattern: /^\/models\/(?<id>[^/]+)$/, page: 'model-detail', title: 'Model', nav: 'models' },
+  { pattern: /^\/models\/(?<id>[^/]+)\/edit$/, page: 'model-detail', title: 'Edit model', nav: 'models', mode: 'edit' },
+  { pattern: /^\/playground$/, page: 'playground', title: 'Playground', nav: 'playground' },
+  { pattern: /^\/keys$/, page: 'keys', title: 'API keys', nav: 'keys' },
+  { pattern: /^\/usage$/, page: 'usage', title: 'Usage', nav: 'usage' },
+];
+
+const NAV = [
+  { id: 'models', label: 'Models', path: '/models' },
+  { id: 'playground', label: 'Playground', path: '/playground' },
+  { id: 'keys', label: 'API keys', path: '/keys' },
+  { id: 'usage', label: 'Usage', path: '/usage' },
+];
+
+let current = null; // { controller, cleanup }
+let firstRender = true;
+
+export function navigate(path, { replace: replaceState = false } = {}) {
+  const url = path.startsWith(BASE) ? path : BASE + path;
+  if (replaceState) history.replaceState(null, '', url);
+  else history.pushState(null, '', url);
+  route();
+}
+
+function match(path) {
+  for (const entry of ROUTES) {
+    const found = entry.pattern.exec(path);
+    if (found) return { ...entry, params: found.groups ?? {} };
+  }
+  return null;
+}
+
+function relativePath() {
+  const path = location.pathname.startsWith(BASE) ? location.pathname.slice(BASE.length) : location.pathname;
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function sidebar(active) {
+  return h('aside', { class: 'sidebar' },
+    h('a', { class: 'brand', href: `${BASE}/models` },
+      h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'rg'),
+      h('span', null, 'relaygate ', h('span', { class: 'brand-sub' }, 'Studio'))),
+    h('nav', { 'aria-label': 'Studio' },
+      h('ul', { class: 'nav-list' }, NAV.map((item) => h('li', null,
+        h('a', { href: BASE + item.path, class: 'nav-link', 'aria-current': item.id === active ? 'page' : null }, item.label))))),
+    h('div', { class: 'sidebar-footer' },
+      h('p', { class: 'signed-in' }, 'Signed in with ', h('code', null, keyLabel())),
+      h('button', { type: 'button', class: 'button button-quiet', onclick: () => doSignOut() }, 'Sign out')));
+}
+
+function doSignOut(message) {
+  signOut();
+  if (message) setFlash('error', message);
+  else setFlash('info', 'You are signed out. The admin key was removed from this browser tab.');
+  navigate('/sign-in');
+}
+
+async function loadPage(name) {
+  return import(`./pages/${name}.js`);
+}
+
+function notFound(main) {
+  replace(main,
+    h('header', { class: 'page-header' }, h('h1', { tabindex: '-1' }, 'Page not found')),
+    h('p', null, 'There is no Studio page at this address. ', h('a', { href: `${BASE}/models` }, 'Go to Models'), '.'));
+}
+
+export async function route() {
+  const path = relativePath();
+  const found = match(path);
+  if (found?.redirect) {
+    navigate(found.redirect, { replace: true });
+    return;
+  }
+  if (!adminKey() && !found?.public) {
+    const next = path && path !== '/' ? `?next=${encodeURIComponent(path + location.search)}` : '';
+    history.replaceState(null, '', `${BASE}/sign-in${next}`);
+    route();
+    return;
+  }
+  if (current) {
+    current.controller.abort();
+    if (typeof current.cleanup === 'function') current.cleanup();
+  }
+  const controller = new AbortController();
+  current = { controller, cleanup: null };
+
+  const app = document.getElementById('app');
+  const main = h('main', { id: 'main', class: found?.public ? 'main main-public' : 'main', tabindex: '-1' });
+  const flash = takeFlash();
+  const flashSlot = h('div', { class: 'flash-slot' }, flash ? notice(flash.kind, flash.message) : null);
+  if (found?.public) replace(app, h('div', { class: 'public-layout' }, flashSlot, main));
+  else replace(app, h('div', { class: 'layout' }, sidebar(found?.nav), h('div', { class: 'content' }, flashSlot, main)));
+  document.title = `${found?.title ?? 'Not found'} · relaygate Studio`;
+
+  if (!found) {
+    notFound(main);
+  } else {
+    const ctx = {
+      main,
+      params: found.params,
+      mode: found.mode ?? null,
+      query: new URLSearchParams(location.search),
+      signal: controller.signal,
+      navigate,
+      setTitle: (title) => { document.title = `${title} · relaygate Studio`; },
+    };
+    try {
+      const module = await loadPage(found.page);
+      if (controller.signal.aborted) return;
+      current.cleanup = await module.render(ctx);
+    } catch (error) {
+      if (error?.name === 'AbortError' || controller.signal.aborted) return;
+      replace(main, h('header', { class: 'page-header' }, h('h1', { tabindex: '-1' }, found.title)),
+        notice('error', error?.message || 'Something went wrong while showing this page.'));
+    }
+  }
+  if (controller.signal.aborted) return;
+  // Move focus to the new page's heading so keyboard and screen-reader users start there.
+  if (!firstRender || found?.public) {
+    (main.querySelector('[data-autofocus]') ?? main.querySelector('h1') ?? main).focus({ preventScroll: true });
+  }
+  firstRender = false;
+  window.scrollTo(0, 0);
+}
+
+function isPlainLeftClick(event) {
+  return event.button === 0 && !event.metaKey && !event.ctrlKey && !event.shiftKey && !event.altKey
+    && !event.defaultPrevented;
+}
+
+document.addEventListener('click', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+  if (!link || !isPlainLeftClick(event) || link.target || link.hasAttribute('download')) return;
+  const url = new URL(link.href, location.href);
+  if (url.origin !== location.origin || !url.pathname.startsWith(BASE) || url.pathname.startsWith(`${BASE}/assets/`)) return;
+  if (url.pathname === location.pathname && url.search === location.search && url.hash) return;
+  event.preventDefault();
+  navigate(url.pathname + url.search);
+});
+
+window.addEventListener('popstate', () => route());
+
+onUnauthorized(() => {
+  doSignOut('The admin key was not accepted any more. Sign in again.');
+});
+
+route();

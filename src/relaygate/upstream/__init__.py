@@ -1,0 +1,1 @@
+"""Talking to upstreams: the pooled transport, the SSRF guard and the probe."""

@@ -1,0 +1,1 @@
+"""Usage: what each router call consumed and cost, recorded off the request path."""

@@ -1,0 +1,1 @@
+"""Helpers shared by relaygate's tests: a real relaygate server process and its clients."""
