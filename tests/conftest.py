@@ -11,9 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support.server import RelaygateServer, Workspace, make_server  # noqa: E402
-from upstream import FakeUpstream  # noqa: E402
-from upstream.fixtures import (  # noqa: E402, F401
+from support.server import RelaygateServer, Workspace, make_server
+from upstream import FakeUpstream
+from upstream.fixtures import (  # noqa: F401
     fake_upstream,
     fake_upstream_factory,
     fake_upstream_session,

@@ -34,6 +34,8 @@ async def _prepare_store(settings: Settings, engine: AsyncEngine) -> None:
 
 
 def _with_store(settings: Settings, work: Callable[[AsyncEngine], Awaitable[Any]]) -> Any:
+    load_master_key(settings.master_key, settings.master_key_file)  # the home is complete from the start
+
     async def run() -> Any:
         engine = create_engine(settings)
         try:
@@ -136,8 +138,6 @@ def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
-
-    load_master_key(settings.master_key, settings.master_key_file)  # create it once, before any worker
 
     async def prepare(engine: AsyncEngine) -> int:
         if settings.bootstrap_key:

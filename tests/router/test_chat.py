@@ -6,13 +6,16 @@ from typing import Any
 
 import openai
 import pytest
+
 from support.server import Workspace
 from upstream import DEFAULT_REPLY, FakeUpstream
 
 MODEL = "fake/gpt-test"
 
 
-def test_unary_chat_answers_with_router_id_and_usage(workspace: Workspace, chat_model: dict[str, Any]) -> None:
+def test_unary_chat_answers_with_router_id_and_usage(
+    workspace: Workspace, chat_model: dict[str, Any]
+) -> None:
     client = workspace.client()
     raw = client.chat.completions.with_raw_response.create(
         model=MODEL, messages=[{"role": "user", "content": "Say hello"}]
@@ -20,7 +23,8 @@ def test_unary_chat_answers_with_router_id_and_usage(workspace: Workspace, chat_
     completion = raw.parse()
     assert completion.model == MODEL
     assert completion.choices[0].message.content == DEFAULT_REPLY
-    assert completion.usage is not None and completion.usage.total_tokens > 0
+    assert completion.usage is not None
+    assert completion.usage.total_tokens > 0
     assert raw.headers["x-relaygate-model"] == MODEL
     assert raw.headers["x-request-id"].startswith("req_")
     assert float(raw.headers["x-relaygate-overhead-ms"]) >= 0
@@ -37,26 +41,35 @@ def test_model_is_rewritten_upstream_and_unknown_fields_pass_through(
     sent = upstream.requests_to("/v1/chat/completions")[-1].json
     assert sent is not None
     assert sent["model"] == "gpt-test"
-    assert sent["top_k"] == 7 and sent["vendor_extension"] == {"nested": [1, 2]}
+    assert sent["top_k"] == 7
+    assert sent["vendor_extension"] == {"nested": [1, 2]}
     assert "fallbacks" not in sent  # relaygate's routing fields never reach the upstream
 
 
-def test_model_defaults_fill_only_what_the_request_left_out(workspace: Workspace, upstream: FakeUpstream) -> None:
+def test_model_defaults_fill_only_what_the_request_left_out(
+    workspace: Workspace, upstream: FakeUpstream
+) -> None:
     workspace.add_model(upstream, "gpt-test", provider="defaults", max_tokens=50, temperature=0.3)
     client = workspace.client()
     client.chat.completions.create(model="defaults/gpt-test", messages=[{"role": "user", "content": "hi"}])
     sent = upstream.requests_to("/v1/chat/completions")[-1].json
-    assert sent is not None and sent["max_tokens"] == 50 and sent["temperature"] == 0.3
+    assert sent is not None
+    assert sent["max_tokens"] == 50
+    assert sent["temperature"] == 0.3
     client.chat.completions.create(
         model="defaults/gpt-test", messages=[{"role": "user", "content": "hi"}], max_tokens=5, temperature=1.0
     )
     sent = upstream.requests_to("/v1/chat/completions")[-1].json
-    assert sent is not None and sent["max_tokens"] == 5 and sent["temperature"] == 1.0
+    assert sent is not None
+    assert sent["max_tokens"] == 5
+    assert sent["temperature"] == 1.0
     client.chat.completions.create(
         model="defaults/gpt-test", messages=[{"role": "user", "content": "hi"}], max_completion_tokens=9
     )
     sent = upstream.requests_to("/v1/chat/completions")[-1].json
-    assert sent is not None and "max_tokens" not in sent and sent["max_completion_tokens"] == 9
+    assert sent is not None
+    assert "max_tokens" not in sent
+    assert sent["max_completion_tokens"] == 9
 
 
 def test_streaming_hides_the_usage_chunk_the_client_did_not_ask_for(
@@ -73,10 +86,13 @@ def test_streaming_hides_the_usage_chunk_the_client_did_not_ask_for(
     text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
     assert text == DEFAULT_REPLY
     sent = upstream.requests_to("/v1/chat/completions")[-1].json
-    assert sent is not None and sent["stream_options"] == {"include_usage": True}
+    assert sent is not None
+    assert sent["stream_options"] == {"include_usage": True}
 
 
-def test_streaming_with_include_usage_shows_the_usage_chunk(workspace: Workspace, chat_model: dict[str, Any]) -> None:
+def test_streaming_with_include_usage_shows_the_usage_chunk(
+    workspace: Workspace, chat_model: dict[str, Any]
+) -> None:
     stream = workspace.client().chat.completions.create(
         model=MODEL,
         messages=[{"role": "user", "content": "hi"}],
@@ -85,7 +101,8 @@ def test_streaming_with_include_usage_shows_the_usage_chunk(workspace: Workspace
     )
     chunks = list(stream)
     assert chunks[-1].choices == []
-    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens > 0
 
 
 def test_raw_stream_keeps_done_marker(workspace: Workspace, chat_model: dict[str, Any]) -> None:
@@ -113,10 +130,13 @@ def test_tools_and_parallel_tool_calls(workspace: Workspace, upstream: FakeUpstr
         tool_choice="auto",
     )
     calls = completion.choices[0].message.tool_calls
-    assert calls is not None and len(calls) == 2
+    assert calls is not None
+    assert len(calls) == 2
     assert completion.choices[0].finish_reason == "tool_calls"
     sent = upstream.requests_to("/v1/chat/completions")[-1].json
-    assert sent is not None and sent["tool_choice"] == "auto" and len(sent["tools"]) == 2
+    assert sent is not None
+    assert sent["tool_choice"] == "auto"
+    assert len(sent["tools"]) == 2
 
 
 def test_streamed_tool_calls(workspace: Workspace, upstream: FakeUpstream) -> None:
@@ -144,7 +164,11 @@ def test_structured_output_json_schema(workspace: Workspace, chat_model: dict[st
             "json_schema": {
                 "name": "city",
                 "strict": True,
-                "schema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+                "schema": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}},
+                    "required": ["name"],
+                },
             },
         },
     )
@@ -153,9 +177,7 @@ def test_structured_output_json_schema(workspace: Workspace, chat_model: dict[st
     assert json.loads(completion.choices[0].message.content or "") == {"name": "x"}
 
 
-def test_vision_parts_n_and_logprobs_pass_through(
-    workspace: Workspace, upstream: FakeUpstream
-) -> None:
+def test_vision_parts_n_and_logprobs_pass_through(workspace: Workspace, upstream: FakeUpstream) -> None:
     workspace.add_model(upstream, "gpt-test", provider="vision", supports_vision=True)
     image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
     completion = workspace.client().chat.completions.create(
@@ -167,11 +189,14 @@ def test_vision_parts_n_and_logprobs_pass_through(
     assert len(completion.choices) == 2
     assert completion.choices[0].logprobs is not None
     sent = upstream.requests_to("/v1/chat/completions")[-1].json
-    assert sent is not None and sent["messages"][0]["content"][1] == image
+    assert sent is not None
+    assert sent["messages"][0]["content"][1] == image
 
 
 def test_v2_router_prefix_is_an_alias(workspace: Workspace, chat_model: dict[str, Any]) -> None:
-    client = openai.OpenAI(base_url=f"{workspace.server.url}/v2/router", api_key=workspace.admin_key, max_retries=0)
+    client = openai.OpenAI(
+        base_url=f"{workspace.server.url}/v2/router", api_key=workspace.admin_key, max_retries=0
+    )
     completion = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
     assert completion.model == MODEL
 

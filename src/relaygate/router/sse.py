@@ -34,14 +34,17 @@ class StreamRelay:
         self.events = 0
 
     def feed(self, chunk: bytes) -> bytes:
-        if b"\r" in chunk:
-            chunk = chunk.replace(b"\r\n", b"\n")
         data = self._buffer + chunk if self._buffer else chunk
+        held = b""
+        if b"\r" in data:
+            if data.endswith(b"\r"):  # its "\n" may come with the next chunk
+                data, held = data[:-1], b"\r"
+            data = data.replace(b"\r\n", b"\n")
         end = data.rfind(b"\n\n")
         if end < 0:
-            self._buffer = data
+            self._buffer = data + held
             return b""
-        self._buffer = data[end + 2 :]
+        self._buffer = data[end + 2 :] + held
         return self._process(data[: end + 2])
 
     def flush(self) -> bytes:

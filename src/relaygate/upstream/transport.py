@@ -203,7 +203,9 @@ class PyreqwestTransport:
             if not stream:
                 response = await builder.build().send()
                 return _BufferedResponse(response, bytes(await response.bytes()))
-            request = builder.build_streamed()
+            # pyreqwest pre-reads up to 64 KiB of a streamed body before returning the
+            # response unless told not to: that would hold back a stream's first events.
+            request = builder.streamed_read_buffer_limit(0).build_streamed()
             streamed = await request.__aenter__()
             return _StreamingResponse(request, streamed)
         except PyreqwestError as exc:

@@ -8,7 +8,7 @@ import { h, uid } from './dom.js';
  * `wrapper` is what goes in the page (default: the control itself), e.g. an input with a button.
  * The control gets its id, name, aria-describedby and aria-invalid wired up.
  */
-export function field({ name, label, control, wrapper = control, hint = '', required = false, className = '' }) {
+export function field({ name, label, control, wrapper = control, hint = '', required = false, marked = true, className = '' }) {
   const id = uid(`f-${name}`);
   const hintId = uid('hint');
   const errorId = uid('error');
@@ -18,8 +18,9 @@ export function field({ name, label, control, wrapper = control, hint = '', requ
   if (required) control.setAttribute('aria-required', 'true');
   const hintEl = h('p', { class: 'field-hint', id: hintId }, hint);
   const errorEl = h('p', { class: 'field-error', id: errorId });
-  const labelEl = h('label', { for: id, class: 'field-label' }, label,
-    required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : h('span', { class: 'optional' }, ' (optional)'));
+  let mark = null;
+  if (marked) mark = required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : h('span', { class: 'optional' }, ' (optional)');
+  const labelEl = h('label', { for: id, class: 'field-label' }, label, mark);
   const el = h('div', { class: ['field', className] }, labelEl, wrapper, h('div', { class: 'field-message' }, hintEl, errorEl));
   return {
     el,

@@ -30,12 +30,12 @@ export function modelForm({ values = {}, mode = 'create', apiKeyHint = '' } = {}
     model_type: field({
       name: 'model_type', label: 'Type', required: true,
       control: selectInput(MODEL_TYPES, { value: values.model_type ?? '', placeholder: 'Select a type' }),
-      hint: 'What the endpoint serves; it decides which router calls the model accepts.',
+      hint: 'What the endpoint serves; decides which router calls it takes.',
     }),
     base_url: field({
       name: 'base_url', label: 'Base URL', required: true,
       control: textInput({ value: values.base_url ?? '', placeholder: 'https://api.groq.com/openai/v1', inputmode: 'url' }),
-      hint: 'The API root, ending before /chat/completions. For example https://api.openai.com/v1.',
+      hint: 'The API root, e.g. https://api.openai.com/v1.',
     }),
     api_key: field({
       name: 'api_key', label: 'API Key', required: mode === 'create',
@@ -45,22 +45,22 @@ export function modelForm({ values = {}, mode = 'create', apiKeyHint = '' } = {}
     display_name: field({
       name: 'display_name', label: 'Model Name', required: true,
       control: textInput({ value: values.display_name ?? '', placeholder: 'Custom Groq Llama 3.3' }),
-      hint: 'The name shown in the router and across the Studio.',
+      hint: 'Shown in the router and across the Studio.',
     }),
     model_id: field({
       name: 'model_id', label: 'Model ID', required: true,
       control: textInput({ value: values.model_id ?? '', placeholder: 'llama-3.3-70b-versatile' }),
-      hint: 'The model identifier as defined by your provider.',
+      hint: 'The identifier as your provider defines it.',
     }),
     region: field({
       name: 'region', label: 'Region', required: true,
       control: selectInput(REGIONS, { value: values.region ?? '', placeholder: 'Select a region' }),
-      hint: 'Where the endpoint runs, for data-residency reporting.',
+      hint: 'Where the endpoint runs (data residency).',
     }),
     provider: field({
       name: 'provider', label: 'Provider slug',
       control: textInput({ value: values.provider ?? '', placeholder: 'groq' }),
-      hint: 'The first half of the router id (provider/model-id). Left empty, the server derives it from the base URL.',
+      hint: 'First half of the router id. Empty: taken from the base URL.',
     }),
     description: field({
       name: 'description', label: 'Description', className: 'field-wide',
@@ -70,17 +70,17 @@ export function modelForm({ values = {}, mode = 'create', apiKeyHint = '' } = {}
     max_tokens: field({
       name: 'max_tokens', label: 'Max Tokens',
       control: numberInput({ step: '1', min: '1', value: values.max_tokens ?? '', placeholder: 'e.g. 4096' }),
-      hint: 'Default output limit when a request sets none.',
+      hint: 'Used when a request sets no limit.',
     }),
     temperature: field({
       name: 'temperature', label: 'Temperature',
-      control: numberInput({ step: '0.1', max: '2', value: values.temperature ?? '', placeholder: '0 to 2' }),
-      hint: 'Default randomness when a request sets none.',
+      control: numberInput({ step: '0.1', max: '2', value: values.temperature ?? '', placeholder: 'e.g. 0.7' }),
+      hint: 'Used when a request sets none (0 to 2).',
     }),
     input_cost: field({
       name: 'input_cost', label: 'Input Price (per 1M tokens)',
       control: numberInput({ value: values.input_cost ?? '', placeholder: 'USD, e.g. 0.59' }),
-      hint: 'USD per million prompt tokens, for cost tracking.',
+      hint: 'USD per million prompt tokens.',
     }),
     output_cost: field({
       name: 'output_cost', label: 'Output Price (per 1M tokens)',

@@ -47,7 +47,9 @@ const REQUIRED = {
   model_id: "Enter the model's ID as the provider names it.",
   region: 'Choose a region.',
 };
-const PROVIDER_SLUG = /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/;
+const PROVIDER_SLUG = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const MAX_PRICE = 1_000_000;
+const MAX_TOKENS = 10_000_000;
 
 function checkUrl(text) {
   let url;
@@ -67,10 +69,11 @@ function checkNumber(name, text) {
   if (!Number.isFinite(value)) return 'Enter a number.';
   if (name === 'max_tokens') {
     if (!Number.isInteger(value) || value < 1) return 'Enter a whole number of at least 1.';
-    return value > 2 ** 31 - 1 ? 'This is larger than any model allows.' : '';
+    return value > MAX_TOKENS ? `Enter at most ${MAX_TOKENS.toLocaleString('en-US')}.` : '';
   }
   if (name === 'temperature') return value < 0 || value > 2 ? 'Enter a temperature from 0 to 2.' : '';
-  return value < 0 ? 'A price cannot be negative.' : '';
+  if (value < 0) return 'A price cannot be negative.';
+  return value > MAX_PRICE ? `Enter at most ${MAX_PRICE.toLocaleString('en-US')} USD.` : '';
 }
 
 /**
@@ -87,8 +90,10 @@ export function fieldError(name, values, { requireApiKey = true } = {}) {
     return `Use at most ${MAX_LENGTH} characters (this has ${text.length}).`;
   }
   if (name === 'base_url' && text) return checkUrl(text);
-  if (name === 'provider' && text && !PROVIDER_SLUG.test(text)) {
-    return 'Use lowercase letters, digits, dots, dashes and underscores, such as groq or my-vllm.';
+  if (name === 'provider' && text && !PROVIDER_SLUG.test(text.toLowerCase())) {
+    return text.length > 64
+      ? 'Use at most 64 characters for the provider slug.'
+      : 'Start with a letter or digit; then letters, digits, dots, dashes or underscores, such as groq or my-vllm.';
   }
   if (NUMBER_FIELDS.includes(name)) return checkNumber(name, text ?? '');
   return '';

@@ -21,6 +21,6 @@ export function signOut() {
 /** What the Studio shows of the key: its visible prefix, never the secret. */
 export function keyLabel(key = adminKey()) {
   if (!key) return '';
-  const prefix = key.includes('_') || key.includes('-') ? key.slice(0, Math.min(10, key.length - 4)) : key.slice(0, 4);
-  return `${prefix}…`;
+  // The same nine characters the server stores as the key's visible prefix ("rg-" + 6).
+  return key.length > 16 ? `${key.slice(0, 9)}…` : '…';
 }

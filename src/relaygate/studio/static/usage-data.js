@@ -25,7 +25,7 @@ export function bucketAxis(from, to, interval, rows) {
 }
 
 /**
- * series(usage, metric, {labelFor}) -> [{name, values, other?}] aligned with buckets.
+ * groupSeries(rows, buckets, metric, {groupOrder, labelFor}) -> [{name, values, other?}] aligned with buckets.
  * metric: 'requests' | 'total_tokens' | 'cost' | 'latency_ms_avg' | ...
  * Latency of a merged group is the average weighted by requests.
  */

@@ -32,6 +32,7 @@ export async function render({ main, navigate, signal }) {
     }),
     h('div', { class: 'with-side-panel' }, formEl, panel));
 
+  formEl.addEventListener('input', () => { if (!submit.disabled) formStatus.textContent = ''; });
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!form.validate()) {
@@ -59,12 +60,11 @@ export async function render({ main, navigate, signal }) {
       form.lock(false);
       submit.disabled = false;
       submit.textContent = 'Add Model';
-      if (form.setServerError(error)) {
-        formStatus.textContent = 'The server did not accept a field.';
-        form.fields[error.param].control.focus();
-      } else {
-        formStatus.textContent = 'The model was not added. Your entries are kept.';
-      }
+      const onField = form.setServerError(error);
+      formStatus.textContent = error.validation
+        ? 'The model was not added: validation failed. Your entries are kept.'
+        : `The model was not added. ${onField ? 'Check the highlighted field.' : error.message}`;
+      if (onField) form.fields[error.param].control.focus();
     }
   });
 }

@@ -37,17 +37,17 @@ function isSignedInKey(key) {
 
 function createForm(onCreated) {
   const fields = {
-    name: field({ name: 'name', label: 'Name', required: true, control: textInput({ placeholder: 'billing-service' }), hint: 'Who or what uses the key.' }),
+    name: field({ name: 'name', label: 'Name', required: true, control: textInput({ placeholder: 'billing-service' }), hint: 'Who or what uses it.' }),
     role: field({
       name: 'role', label: 'Role', required: true,
-      control: selectInput([['router', 'Router: calls /v3/router'], ['admin', 'Admin: manages this workspace']], { value: 'router' }),
-      hint: 'Give applications router keys; admin keys also sign in here.',
+      control: selectInput([['router', 'Router'], ['admin', 'Admin']], { value: 'router' }),
+      hint: 'Router keys call /v3/router; admin keys manage.',
     }),
-    requests_per_minute: field({ name: 'requests_per_minute', label: 'Requests per minute', control: textInput({ type: 'number', placeholder: 'No limit', inputmode: 'numeric' }), hint: 'Calls above it get HTTP 429.' }),
-    tokens_per_minute: field({ name: 'tokens_per_minute', label: 'Tokens per minute', control: textInput({ type: 'number', placeholder: 'No limit', inputmode: 'numeric' }), hint: 'Prompt plus completion tokens.' }),
-    amount_usd: field({ name: 'amount_usd', label: 'Budget (USD)', control: textInput({ type: 'number', placeholder: 'No budget', inputmode: 'decimal' }), hint: 'Calls are refused once it is spent.' }),
-    period: field({ name: 'period', label: 'Budget period', control: selectInput(PERIODS.map(([v, l]) => [v, l[0].toUpperCase() + l.slice(1)]), { value: 'month' }), hint: 'When the spent amount starts again at zero.' }),
-    expires_at: field({ name: 'expires_at', label: 'Budget ends', control: textInput({ type: 'date' }), hint: 'After this day the budget no longer applies.' }),
+    requests_per_minute: field({ name: 'requests_per_minute', label: 'Requests per minute', control: textInput({ type: 'number', placeholder: 'No limit', inputmode: 'numeric' }), hint: 'Above it: HTTP 429.' }),
+    tokens_per_minute: field({ name: 'tokens_per_minute', label: 'Tokens per minute', control: textInput({ type: 'number', placeholder: 'No limit', inputmode: 'numeric' }), hint: 'Prompt + completion.' }),
+    amount_usd: field({ name: 'amount_usd', label: 'Budget (USD)', control: textInput({ type: 'number', placeholder: 'No budget', inputmode: 'decimal' }), hint: 'Refused once spent.' }),
+    period: field({ name: 'period', label: 'Budget period', control: selectInput(PERIODS.map(([v, l]) => [v, l[0].toUpperCase() + l.slice(1)]), { value: 'month' }), hint: 'When spending resets.' }),
+    expires_at: field({ name: 'expires_at', label: 'Budget ends', control: textInput({ type: 'date' }), hint: 'Last day it applies.' }),
   };
   for (const name of ['requests_per_minute', 'tokens_per_minute']) {
     fields[name].control.min = '1';
@@ -81,13 +81,10 @@ function createForm(onCreated) {
   const errorSlot = h('div', { class: 'error-slot' });
   const form = h('form', { class: 'card key-form', novalidate: true, 'aria-labelledby': 'create-key-title' },
     h('h2', { id: 'create-key-title', tabindex: '-1' }, 'Create a key'),
-    h('div', { class: 'grid-2' }, fields.name.el, fields.role.el),
-    h('fieldset', { class: 'subsection' }, h('legend', null, 'Rate limits'),
-      h('div', { class: 'grid-2' }, fields.requests_per_minute.el, fields.tokens_per_minute.el)),
-    h('fieldset', { class: 'subsection' }, h('legend', null, 'Budget'),
-      h('div', { class: 'grid-3' }, fields.amount_usd.el, fields.period.el, fields.expires_at.el)),
-    errorSlot,
-    h('div', { class: 'form-actions' }, submit, status));
+    h('div', { class: 'grid-4' }, fields.name.el, fields.role.el, fields.requests_per_minute.el, fields.tokens_per_minute.el),
+    h('div', { class: 'grid-4' }, fields.amount_usd.el, fields.period.el, fields.expires_at.el,
+      h('div', { class: 'form-actions form-actions-end' }, submit, status)),
+    errorSlot);
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

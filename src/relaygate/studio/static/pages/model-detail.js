@@ -207,6 +207,7 @@ function renderEdit(ctx, model) {
       h('aside', { class: 'side-panel', 'aria-labelledby': 'validation-title' },
         h('div', { class: 'card' }, h('h2', { id: 'validation-title' }, 'Validation'), checks.el))));
 
+  formEl.addEventListener('input', () => { if (!submit.disabled) formStatus.textContent = ''; });
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!form.validate()) {

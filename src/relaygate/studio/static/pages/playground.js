@@ -32,9 +32,9 @@ function messageBubble(role, text) {
 }
 
 function numberOption(name, label, hint, attrs) {
-  const control = textInput({ type: 'number', placeholder: 'Model default' });
+  const control = textInput({ type: 'number', placeholder: 'Default' });
   for (const [key, value] of Object.entries(attrs)) control.setAttribute(key, value);
-  return field({ name, label, control, hint });
+  return field({ name, label, control, hint, marked: false });
 }
 
 export async function render({ main, query, signal }) {
@@ -64,8 +64,8 @@ export async function render({ main, query, signal }) {
     hint: 'Enabled chat models of this workspace.',
   });
   const systemField = field({ name: 'system', label: 'System message', control: textArea({ rows: 3, placeholder: 'You are a helpful assistant.' }), hint: 'Sent first in every call.' });
-  const temperatureField = numberOption('temperature', 'Temperature', 'From 0 to 2.', { min: '0', max: '2', step: '0.1' });
-  const maxTokensField = numberOption('max_tokens', 'Max tokens', 'Output limit for each answer.', { min: '1', step: '1' });
+  const temperatureField = numberOption('temperature', 'Temperature', '0 to 2; empty: the model’s.', { min: '0', max: '2', step: '0.1' });
+  const maxTokensField = numberOption('max_tokens', 'Max tokens', 'Per answer; empty: the model’s.', { min: '1', step: '1' });
   const totals = { calls: 0, tokens: 0, cost: 0, costKnown: true };
   const totalsEl = h('p', { class: 'muted totals-line', 'aria-live': 'polite' }, 'No calls yet.');
   const clearButton = h('button', { type: 'button', class: 'button' }, 'Clear conversation');
@@ -74,7 +74,7 @@ export async function render({ main, query, signal }) {
   const emptyNote = h('li', { class: 'messages-empty' }, 'Send a message to start. Answers stream in as the model writes them.');
   messagesList.append(emptyNote);
   const input = textArea({ rows: 3, placeholder: 'Write a message. Enter sends, Shift+Enter adds a line.' });
-  const inputField = field({ name: 'message', label: 'Message', control: input });
+  const inputField = field({ name: 'message', label: 'Message', control: input, marked: false });
   const sendButton = h('button', { type: 'submit', class: 'button button-primary' }, 'Send');
   const stopButton = h('button', { type: 'button', class: 'button', disabled: true }, 'Stop');
   const status = h('p', { class: 'form-status', role: 'status', 'aria-live': 'polite' });
@@ -154,7 +154,7 @@ export async function render({ main, query, signal }) {
       if (result.cost === null) totals.costKnown = false;
       else totals.cost += result.cost;
       totalsEl.textContent = `${totals.calls} call${totals.calls === 1 ? '' : 's'} · ${integer(totals.tokens)} tokens · ${totals.costKnown ? money(totals.cost) : `${money(totals.cost)} or more`} this session`;
-      status.textContent = `Answer complete: ${statsLine(result)}.`;
+      status.textContent = 'Answer complete.';
     } catch (error) {
       const stopped = error?.name === 'AbortError';
       answer.el.classList.add(stopped ? 'message-stopped' : 'message-error');

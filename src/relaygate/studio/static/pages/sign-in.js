@@ -58,7 +58,8 @@ export async function render({ main, query, navigate }) {
       h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'rg'),
       h('span', null, 'relaygate ', h('span', { class: 'brand-sub' }, 'Studio'))),
     h('h1', { tabindex: '-1' }, 'Sign in'),
-    h('p', { class: 'subtitle' }, 'Use an admin key of this relaygate server. ',
-      'Create one with ', h('code', null, 'relaygate keys create --role admin'), '.'),
+    h('p', { class: 'subtitle' }, 'Use an admin key of this relaygate server: ',
+      h('code', null, 'relaygate init'), ' prints a workspace’s first one, and ',
+      h('code', null, 'relaygate keys create --role admin'), ' makes more.'),
     form));
 }
