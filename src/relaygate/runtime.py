@@ -14,6 +14,7 @@ from relaygate.catalog import Catalog
 from relaygate.control.model_service import ModelService
 from relaygate.crypto import Keyring, load_master_key
 from relaygate.keys import ensure_bootstrap_key
+from relaygate.redis_link import RedisLink
 from relaygate.router.app import RouterApp
 from relaygate.router.forward import Forwarder
 from relaygate.settings import Settings
@@ -38,6 +39,7 @@ class Runtime:
     recorder: UsageRecorder
     models: ModelService
     router: RouterApp
+    redis: RedisLink
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ready: bool = False
 
@@ -49,7 +51,6 @@ class Runtime:
         transport = PyreqwestTransport(
             guard, connect_timeout=settings.connect_timeout_s, read_timeout=settings.request_timeout_s
         )
-        probe_transport = transport
         catalog = Catalog(engine, keyring, settings.catalog_poll_interval_s)
         recorder = UsageRecorder(
             engine,
@@ -57,15 +58,15 @@ class Runtime:
             batch_size=settings.usage_batch_size,
             flush_interval=settings.usage_flush_interval_s,
         )
-        models = ModelService(
-            engine, keyring, guard, Prober(probe_transport, settings.probe_timeout_s), catalog
-        )
+        models = ModelService(engine, keyring, guard, Prober(transport, settings.probe_timeout_s), catalog)
         router = RouterApp(
             catalog, Forwarder(transport, settings.request_timeout_s), recorder, settings.max_body_bytes
         )
-        return cls(settings, engine, keyring, guard, transport, catalog, recorder, models, router)
+        redis = RedisLink(settings.redis_url)
+        return cls(settings, engine, keyring, guard, transport, catalog, recorder, models, router, redis)
 
     async def start(self) -> None:
+        await self.redis.start()
         if self.settings.is_sqlite:
             await migrate.upgrade_to_head(self.engine)
         else:
@@ -89,4 +90,5 @@ class Runtime:
         except Exception as exc:
             log.error("could not store %d usage events at shutdown: %s", self.recorder.depth, exc)
         await self.transport.aclose()
+        await self.redis.stop()
         await self.engine.dispose()

@@ -48,6 +48,7 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 class Settings:
     home: Path
     database_url: str
+    redis_url: str | None = None
     master_key: str | None = field(default=None, repr=False)
     bootstrap_key: str | None = field(default=None, repr=False)
     allow_private_upstreams: bool = False
@@ -81,6 +82,7 @@ class Settings:
         return cls(
             home=home,
             database_url=database_url,
+            redis_url=env.get("RELAYGATE_REDIS_URL") or None,
             master_key=env.get("RELAYGATE_MASTER_KEY") or None,
             bootstrap_key=bootstrap,
             allow_private_upstreams=_flag(env, "RELAYGATE_ALLOW_PRIVATE_UPSTREAMS"),
