@@ -1,0 +1,1 @@
+"""Benchmark harness: a fast fake upstream, called directly and through relaygate (`python -m bench`)."""

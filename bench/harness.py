@@ -1,0 +1,331 @@
+"""`python -m bench`: the same chat traffic sent directly to a fast upstream and through relaygate.
+
+1. start `bench.upstream` (uvicorn + uvloop + httptools, canned answers) in its own process;
+2. start `relaygate serve` in its own process (or use `--relaygate-url`), register the upstream
+   as model `bench/bench-model` through `POST /v2/models/openai-like`;
+3. warm up, then measure with wrk: non-streaming chat at concurrency 1 and at `--connections`,
+   direct and through relaygate; streaming time to first byte at concurrency 1;
+4. read relaygate's CPU time from /proc around each relaygate measurement;
+5. print the table and write `bench/results/latest.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import signal
+import string
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
+
+from . import load
+from .load import LoadResult, StreamResult, Target
+from .processes import BenchError, Child, Children, cpu_seconds, free_port, wait_http_ok, wait_port_open
+from .report import Report, Row
+
+Measured = TypeVar("Measured", LoadResult, StreamResult)
+LoadPair = tuple[LoadResult, LoadResult, float | None, float | None]
+StreamPair = tuple[StreamResult, StreamResult, float | None, float | None]
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = ROOT / "bench" / "results" / "latest.json"
+UPSTREAM_KEY = "sk-bench"
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="relaygate vs direct upstream")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement (default 5)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per target (default 2)")
+    parser.add_argument("--connections", type=int, default=64, help="high concurrency level (default 64)")
+    parser.add_argument("--wrk-threads", type=int, default=None, help="wrk threads (default min(2, c))")
+    parser.add_argument(
+        "--python-client", action="store_true", help="use the asyncio client even if wrk exists"
+    )
+    parser.add_argument("--relaygate-url", help="bench a running relaygate (http://127.0.0.1:PORT)")
+    parser.add_argument("--relaygate-key", help="admin key of that relaygate (default $RELAYGATE_KEY)")
+    parser.add_argument("--relaygate-pid", type=int, help="its server pid, to measure CPU per request")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results path")
+    args = parser.parse_args(argv)
+    if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
+        parser.error("--duration must be > 0, --warmup >= 0, --connections >= 1")
+    return args
+
+
+@dataclass
+class Relaygate:
+    base_url: str
+    admin_key: str
+    pid: int | None
+    child: Child | None
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _http_json(method: str, url: str, key: str, body: Any) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method=method)
+    request.add_header("content-type", "application/json")
+    request.add_header("authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode(errors="replace")
+
+
+# --- set-up ------------------------------------------------------------------------------------------
+
+
+def start_upstream(children: Children) -> tuple[int, Child]:
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--api-key", UPSTREAM_KEY]
+    child = children.start("upstream", argv, cwd=ROOT)
+    wait_port_open(port, child)
+    return port, child
+
+
+def _relaygate_argv(port: int) -> list[str]:
+    script = Path(sys.executable).with_name("relaygate")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "relaygate"]
+    return [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+
+
+def start_relaygate(children: Children, home: Path) -> Relaygate:
+    port = free_port()
+    key = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
+    env = {
+        "RELAYGATE_HOME": str(home),
+        "RELAYGATE_BOOTSTRAP_KEY": key,
+        "RELAYGATE_ALLOW_PRIVATE_UPSTREAMS": "1",
+    }
+    child = children.start("relaygate", _relaygate_argv(port), env=env, cwd=home)
+    base = f"http://127.0.0.1:{port}"
+    wait_http_ok(f"{base}/health", child, timeout=60)
+    return Relaygate(base, key, child.pid, child)
+
+
+def existing_relaygate(args: argparse.Namespace) -> Relaygate:
+    key = args.relaygate_key or os.environ.get("RELAYGATE_KEY")
+    if not key:
+        raise BenchError("--relaygate-url needs --relaygate-key (or $RELAYGATE_KEY): an admin key")
+    Target(args.relaygate_url, "", b"").host_port_path  # noqa: B018 - refuses anything but 127.0.0.1
+    base = args.relaygate_url.rstrip("/")
+    wait_http_ok(f"{base}/health", None, timeout=10)
+    return Relaygate(base, key, args.relaygate_pid, None)
+
+
+def register_model(relaygate: Relaygate, upstream_port: int, model_id: str) -> str:
+    """Registers the upstream as an OpenAI-like chat model; returns its router id."""
+    body = {
+        "model_type": "chat",
+        "base_url": f"http://127.0.0.1:{upstream_port}/v1",
+        "api_key": UPSTREAM_KEY,
+        "display_name": "Bench",
+        "model_id": model_id,
+        "region": "us",
+        "provider": "bench",
+    }
+    url = f"{relaygate.base_url}/v2/models/openai-like"
+    status, text = _http_json("POST", url, relaygate.admin_key, body)
+    if not 200 <= status < 300:
+        shown = {**body, "api_key": "sk-bench"}
+        raise BenchError(f"POST {url} {json.dumps(shown)}\n-> {status} {text[:2000]}")
+    return f"bench/{model_id}"
+
+
+def check_route(target: Target, what: str) -> None:
+    """One request before measuring, so a broken route fails loudly instead of benchmarking errors."""
+    status, text = _post_raw(target)
+    if status != 200 or '"choices"' not in text:
+        raise BenchError(f"{what}: POST {target.url} {target.body.decode()}\n-> {status} {text[:2000]}")
+
+
+def _post_raw(target: Target) -> tuple[int, str]:
+    request = urllib.request.Request(target.url, data=target.body, method="POST")
+    request.add_header("content-type", "application/json")
+    request.add_header("authorization", target.authorization)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode(errors="replace")
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Targets:
+    direct: Target
+    relaygate: Target
+    direct_stream: Target
+    relaygate_stream: Target
+
+
+def make_targets(upstream_port: int, relaygate: Relaygate, router_id: str) -> Targets:
+    def body(model: str, stream: bool) -> bytes:
+        payload: dict[str, Any] = {"model": model, "messages": MESSAGES}
+        if stream:
+            payload["stream"] = True
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+    direct_url = f"http://127.0.0.1:{upstream_port}/v1/chat/completions"
+    routed_url = f"{relaygate.base_url}/v3/router/chat/completions"
+    upstream_auth = f"Bearer {UPSTREAM_KEY}"
+    relaygate_auth = f"Bearer {relaygate.admin_key}"
+    return Targets(
+        direct=Target(direct_url, upstream_auth, body("bench-model", False)),
+        relaygate=Target(routed_url, relaygate_auth, body(router_id, False)),
+        direct_stream=Target(direct_url, upstream_auth, body("bench-model", True)),
+        relaygate_stream=Target(routed_url, relaygate_auth, body(router_id, True)),
+    )
+
+
+class Bench:
+    def __init__(
+        self, args: argparse.Namespace, relaygate: Relaygate, upstream_pid: int, targets: Targets
+    ) -> None:
+        self.args = args
+        self.relaygate = relaygate
+        self.upstream_pid = upstream_pid
+        self.targets = targets
+
+    def load(self, target: Target, connections: int, seconds: float) -> LoadResult:
+        if self.args.python_client:
+            return asyncio.run(load.run_fallback(target, connections, seconds))
+        return load.run_load(target, connections, seconds, self.args.wrk_threads)
+
+    @staticmethod
+    def cpu_per_request(pid: int | None, work: Callable[[], Measured]) -> tuple[Measured, float | None]:
+        """Runs `work` and returns its result with the CPU microseconds `pid` spent per request."""
+        before = cpu_seconds(pid) if pid else None
+        result = work()
+        if before is None or pid is None or not result.requests:
+            return result, None
+        return result, (cpu_seconds(pid) - before) / result.requests * 1e6
+
+    def measured_load(self, connections: int) -> LoadPair:
+        seconds = self.args.duration
+        direct, upstream_cpu = self.cpu_per_request(
+            self.upstream_pid, lambda: self.load(self.targets.direct, connections, seconds)
+        )
+        routed, relaygate_cpu = self.cpu_per_request(
+            self.relaygate.pid, lambda: self.load(self.targets.relaygate, connections, seconds)
+        )
+        return direct, routed, relaygate_cpu, upstream_cpu
+
+    def measured_stream(self) -> StreamPair:
+        seconds = self.args.duration
+        direct, upstream_cpu = self.cpu_per_request(
+            self.upstream_pid, lambda: load.run_stream_probe(self.targets.direct_stream, seconds)
+        )
+        routed, relaygate_cpu = self.cpu_per_request(
+            self.relaygate.pid, lambda: load.run_stream_probe(self.targets.relaygate_stream, seconds)
+        )
+        return direct, routed, relaygate_cpu, upstream_cpu
+
+    def warm_up(self) -> None:
+        if self.args.warmup <= 0:
+            return
+        for target in (self.targets.direct, self.targets.relaygate):
+            self.load(target, min(8, self.args.connections), self.args.warmup)
+        for target in (self.targets.direct_stream, self.targets.relaygate_stream):
+            load.run_stream_probe(target, min(1.0, self.args.warmup))
+
+    def run(self, report: Report) -> None:
+        self.warm_up()
+        c1_direct, c1_routed, *c1_cpu = self.measured_load(1)
+        report.add_run("chat_c1", c1_direct, c1_routed, *c1_cpu)
+        high = self.args.connections
+        hi_direct, hi_routed, *hi_cpu = self.measured_load(high)
+        report.add_run(f"chat_c{high}", hi_direct, hi_routed, *hi_cpu)
+        s_direct, s_routed, *s_cpu = self.measured_stream()
+        report.add_run("stream_c1", s_direct, s_routed, *s_cpu)
+        report.rows += [
+            Row("chat c=1 p50", "ms", c1_direct.p50_ms, c1_routed.p50_ms),
+            Row("chat c=1 p99", "ms", c1_direct.p99_ms, c1_routed.p99_ms),
+            Row("chat c=1 throughput", "req/s", c1_direct.rps, c1_routed.rps),
+            Row(f"chat c={high} throughput", "req/s", hi_direct.rps, hi_routed.rps),
+            Row(f"chat c={high} p50", "ms", hi_direct.p50_ms, hi_routed.p50_ms),
+            Row("stream c=1 first byte p50", "ms", s_direct.ttfb_p50_ms, s_routed.ttfb_p50_ms),
+            Row("stream c=1 complete p50", "ms", s_direct.total_p50_ms, s_routed.total_p50_ms),
+        ]
+
+
+def _meta(args: argparse.Namespace, relaygate: Relaygate) -> dict[str, Any]:
+    use_wrk = load.have_wrk() and not args.python_client
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "connections": args.connections,
+        "load_generator": "wrk" if use_wrk else "asyncio-fallback",
+        "relaygate": "external " + relaygate.base_url if relaygate.child is None else "started by the bench",
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def run(args: argparse.Namespace, children: Children, workdir: Path) -> Report:
+    if not load.have_wrk() and not args.python_client:
+        print(load.WRK_INSTALL_HINT, file=sys.stderr)
+    upstream_port, upstream = start_upstream(children)
+    if args.relaygate_url:
+        relaygate = existing_relaygate(args)
+        model_id = f"bench-model-{secrets.token_hex(3)}"
+    else:
+        relaygate = start_relaygate(children, workdir / "relaygate-home")
+        model_id = "bench-model"
+    router_id = register_model(relaygate, upstream_port, model_id)
+    targets = make_targets(upstream_port, relaygate, router_id)
+    check_route(targets.direct, "direct upstream")
+    check_route(targets.relaygate, "relaygate")
+    report = Report(meta=_meta(args, relaygate))
+    Bench(args, relaygate, upstream.pid, targets).run(report)
+    return report
+
+
+def _print_log_tail(path: Path, lines: int = 40) -> None:
+    if path.exists():
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- last lines of {path.name} ---", *tail, sep="\n", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Explicit handlers: a shell may start us with SIGINT ignored, and SIGTERM must clean up too.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    with tempfile.TemporaryDirectory(prefix="relaygate-bench-") as folder:
+        workdir = Path(folder)
+        (workdir / "relaygate-home").mkdir()
+        try:
+            with Children(workdir) as children:
+                report = run(args, children, workdir)
+        except BenchError as error:
+            print(f"bench: {error}", file=sys.stderr)
+            _print_log_tail(workdir / "relaygate.log")
+            return 1
+        except KeyboardInterrupt:
+            print("bench: interrupted; child processes stopped", file=sys.stderr)
+            return 130
+    print(report.render())
+    report.write_json(args.output)
+    print(f"\nwritten to {args.output}")
+    return 1 if report.problems else 0
