@@ -9,8 +9,16 @@ const NAMES = {
   connectivity: 'Connectivity',
   authentication: 'Authentication',
   capability: 'Capability',
+  capabilities: 'Capabilities',
   model: 'Model listed',
   timeout: 'Time limit',
+  supports_tool_calling: 'Tool calling',
+  supports_strict_tool: 'Strict tools',
+  supports_vision: 'Vision',
+  supports_image_edit: 'Image edit',
+  supports_reasoning: 'Reasoning',
+  has_reasoning: 'Reasoning',
+  supports_responses_api: 'Responses API',
 };
 const STATE_WORDS = {
   waiting: 'Waiting',

@@ -7,6 +7,7 @@ const dateTimeFormat = new Intl.DateTimeFormat('en-GB', {
 });
 const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const dayFormat = new Intl.DateTimeFormat('en-GB', { month: 'short', day: 'numeric' });
+const dateFormat = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'short', day: 'numeric' });
 const hourFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
 
 export const DASH = '—';
@@ -54,6 +55,11 @@ export function dateTime(value) {
   return date ? dateTimeFormat.format(date) : DASH;
 }
 
+export function shortDate(value) {
+  const date = toDate(value);
+  return date ? dateFormat.format(date) : DASH;
+}
+
 export function clock(value) {
   const date = toDate(value);
   return date ? timeFormat.format(date) : DASH;
@@ -63,8 +69,9 @@ export function axisTime(date, interval) {
   return interval === 'hour' ? hourFormat.format(date) : dayFormat.format(date);
 }
 
-export function dayLabel(date) {
-  return dayFormat.format(date);
+export function dayLabel(value) {
+  const date = toDate(value);
+  return date ? dayFormat.format(date) : DASH;
 }
 
 export function relativeTime(value, now = Date.now()) {

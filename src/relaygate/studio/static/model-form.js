@@ -114,7 +114,8 @@ export function modelForm({ values = {}, mode = 'create', apiKeyHint = '' } = {}
 
   function read() {
     const result = {};
-    for (const [name, item] of Object.entries(fields)) result[name] = item.control.value;
+    // A number input holding text it cannot parse reports '' as its value: keep it visible as bad.
+    for (const [name, item] of Object.entries(fields)) result[name] = item.control.validity?.badInput ? 'not a number' : item.control.value;
     for (const t of toggles) result[t.name] = t.control.checked;
     return result;
   }

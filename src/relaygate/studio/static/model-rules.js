@@ -73,6 +73,7 @@ function checkNumber(name, text) {
   }
   if (name === 'temperature') return value < 0 || value > 2 ? 'Enter a temperature from 0 to 2.' : '';
   if (value < 0) return 'A price cannot be negative.';
+  if ((text.split('.')[1] ?? '').length > 10) return 'Use at most 10 decimal places.';
   return value > MAX_PRICE ? `Enter at most ${MAX_PRICE.toLocaleString('en-US')} USD.` : '';
 }
 

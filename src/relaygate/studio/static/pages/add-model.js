@@ -49,7 +49,7 @@ export async function render({ main, navigate, signal }) {
         method: 'POST',
         body: createBody(form.values()),
         signal,
-        onEvent: ({ event, data }) => { if (event === 'check') checks.update(data); },
+        onEvent: (progress) => { if (progress.event === 'check') checks.update(progress.data); },
       });
       checks.finish(model?.metadata?.validation);
       setFlash('success', `${model.display_name} was added and validated. Call it through the router as ${model.router_id}.`);

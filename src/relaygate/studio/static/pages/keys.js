@@ -2,7 +2,7 @@
 
 import { api, send } from '../api.js';
 import { h, replace } from '../dom.js';
-import { DASH, compact, dateTime, money, relativeTime } from '../format.js';
+import { DASH, compact, dateTime, money, relativeTime, shortDate } from '../format.js';
 import { field, liveValidation, selectInput, showErrors, textInput } from '../forms.js';
 import { adminKey, signOut } from '../session.js';
 import { badge, confirmDialog, copyButton, emptyState, notice, pageHeader, setFlash } from '../ui.js';
@@ -27,7 +27,7 @@ function budgetCell(budget) {
   return h('div', { class: 'budget' },
     h('span', null, `${money(spent)} of ${money(budget.amount_usd)} ${PERIOD_WORDS[budget.period] ?? budget.period ?? ''}`),
     meter,
-    budget.expires_at ? h('span', { class: 'muted small' }, `until ${dateTime(budget.expires_at)}`) : null);
+    budget.expires_at ? h('span', { class: 'muted small' }, `until ${shortDate(budget.expires_at)}`) : null);
 }
 
 function isSignedInKey(key) {
@@ -65,11 +65,11 @@ function createForm(onCreated) {
     }
     if ((name === 'requests_per_minute' || name === 'tokens_per_minute') && text !== '') {
       const n = Number(text);
-      return Number.isInteger(n) && n >= 1 ? '' : 'Enter a whole number of at least 1, or leave it empty.';
+      return Number.isInteger(n) && n >= 1 && n <= 1e9 ? '' : 'Enter a whole number from 1 to 1,000,000,000, or leave it empty.';
     }
     if (name === 'amount_usd' && text !== '') {
       const n = Number(text);
-      return Number.isFinite(n) && n > 0 ? '' : 'Enter an amount above 0, or leave it empty.';
+      return Number.isFinite(n) && n >= 0 && n <= 1e9 ? '' : 'Enter an amount of 0 or more (USD), or leave it empty.';
     }
     if (name === 'expires_at' && text !== '' && value('amount_usd') === '') return 'Set a budget amount for this end date to apply.';
     return '';
@@ -175,7 +175,7 @@ function keyRow(key, onRevoke) {
     h('td', null, h('span', { class: 'strong' }, key.name), isSignedInKey(key) ? h('span', { class: 'muted small' }, ' (you)') : null),
     h('td', null, key.role === 'admin' ? badge('Admin', 'info') : badge('Router', 'neutral')),
     h('td', null, h('code', null, `${key.prefix}…`)),
-    h('td', null, dateTime(key.created)),
+    h('td', { class: 'nowrap', title: dateTime(key.created) }, shortDate(key.created)),
     h('td', { title: key.last_used_at ? dateTime(key.last_used_at) : undefined }, key.last_used_at ? relativeTime(key.last_used_at) : 'Never'),
     h('td', null, limitsText(key.limits)),
     h('td', null, budgetCell(key.budget)),

@@ -88,7 +88,7 @@ function overview(model) {
   ];
 }
 
-function validationCard(model, onChange, signal) {
+function validationCard(model, signal) {
   const checks = checklist();
   const status = h('div', { class: 'validation-status' });
   const button = h('button', { type: 'button', class: 'button' }, 'Re-validate');
@@ -104,12 +104,11 @@ function validationCard(model, onChange, signal) {
     checks.start();
     try {
       const updated = await sendWithProgress(`${modelPath(model.id)}/validate`, {
-        method: 'POST', signal, onEvent: ({ event, data }) => { if (event === 'check') checks.update(data); },
+        method: 'POST', signal, onEvent: (progress) => { if (progress.event === 'check') checks.update(progress.data); },
       });
       const validation = updated?.metadata?.validation;
       replace(status, statusBadge(validation?.status), h('span', { class: 'muted' }, ` ${dateTime(validation?.validated_at)}`));
       checks.finish(validation);
-      onChange(updated);
     } catch (error) {
       if (error?.name === 'AbortError') return;
       replace(status, statusBadge('failed'));
@@ -185,7 +184,7 @@ function renderView(ctx, model) {
     errorSlot,
     h('div', { class: 'detail-grid' },
       h('div', { class: 'detail-main' }, overview(model)),
-      h('div', { class: 'detail-side' }, validationCard(model, () => {}, signal))),
+      h('div', { class: 'detail-side' }, validationCard(model, signal))),
     codeCard(model));
 }
 
@@ -222,7 +221,7 @@ function renderEdit(ctx, model) {
     if (reprobe) checks.start();
     try {
       const updated = await sendWithProgress(editPath(model.id), {
-        method: 'PATCH', body, signal, onEvent: ({ event, data }) => { if (event === 'check') checks.update(data); },
+        method: 'PATCH', body, signal, onEvent: (progress) => { if (progress.event === 'check') checks.update(progress.data); },
       });
       if (reprobe) checks.finish(updated?.metadata?.validation);
       setFlash('success', reprobe ? `Saved. The connection of ${updated.display_name} was validated again.` : 'Changes saved.');

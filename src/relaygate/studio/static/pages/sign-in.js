@@ -60,6 +60,6 @@ export async function render({ main, query, navigate }) {
     h('h1', { tabindex: '-1' }, 'Sign in'),
     h('p', { class: 'subtitle' }, 'Use an admin key of this relaygate server: ',
       h('code', null, 'relaygate init'), ' prints a workspace’s first one, and ',
-      h('code', null, 'relaygate keys create --role admin'), ' makes more.'),
+      h('code', null, 'relaygate keys create --workspace <name> --role admin'), ' makes more.'),
     form));
 }

@@ -4,7 +4,7 @@
 import { api, query } from '../api.js';
 import { timeChart } from '../charts.js';
 import { h, replace } from '../dom.js';
-import { DASH, axisTime, clock, compact, dateTime, dayLabel, integer, milliseconds, money } from '../format.js';
+import { DASH, axisTime, clock, compact, dateTime, dayLabel, integer, milliseconds, money, plural } from '../format.js';
 import { selectInput, textInput } from '../forms.js';
 import { badge, emptyState, notice, pageHeader } from '../ui.js';
 import { bucketAxis, groupSeries, rankGroups } from '../usage-data.js';
@@ -39,7 +39,7 @@ function totalsCards(totals) {
   const card = (label, value, detail) => h('div', { class: 'stat' },
     h('p', { class: 'stat-label' }, label), h('p', { class: 'stat-value' }, value), h('p', { class: 'stat-detail' }, detail));
   return h('div', { class: 'stats' },
-    card('Requests', integer(t.requests ?? 0), `${integer(t.errors ?? 0)} errors, ${errorRate}`),
+    card('Requests', integer(t.requests ?? 0), `${plural(t.errors ?? 0, 'error')}, ${errorRate}`),
     card('Tokens', compact(t.total_tokens ?? 0), `${compact(t.prompt_tokens ?? 0)} in · ${compact(t.completion_tokens ?? 0)} out`),
     card('Cost', money(t.cost ?? 0), 'From the models’ prices'),
     card('Average latency', milliseconds(t.latency_ms_avg), 'End to end, as the client saw it'));
@@ -51,7 +51,7 @@ function eventsTable(events, keyName) {
     h('thead', null, h('tr', null, ['Time', 'Model', 'Endpoint', 'Status', 'Stream', 'Tokens in / out', 'Cost', 'Latency', 'Key']
       .map((c) => h('th', { scope: 'col', class: ['Tokens in / out', 'Cost', 'Latency'].includes(c) ? 'num' : null }, c)))),
     h('tbody', null, events.map((event) => h('tr', null,
-      h('td', { title: dateTime(event.created) }, `${dayLabel(new Date(event.created))} ${clock(event.created)}`),
+      h('td', { title: dateTime(event.created) }, `${dayLabel(event.created)} ${clock(event.created)}`),
       h('td', null, h('code', null, event.router_model ?? DASH)),
       h('td', null, event.endpoint ?? DASH),
       h('td', null, statusBadge(event.status)),
@@ -128,10 +128,12 @@ export async function render({ main, query: params, signal }) {
 
   let events = [];
   let cursor = null;
+  let eventFilters = {};
 
   async function loadEvents(more = false) {
     try {
-      const page = await api(`/v2/usage/events${query({ limit: 50, cursor: more ? cursor : null })}`, { signal });
+      const search = query({ ...eventFilters, limit: 50, cursor: more ? cursor : null });
+      const page = await api(`/v2/usage/events${search}`, { signal });
       events = more ? [...events, ...(page.data ?? [])] : (page.data ?? []);
       cursor = page.next_cursor ?? null;
       moreButton.hidden = !cursor;
@@ -174,10 +176,11 @@ export async function render({ main, query: params, signal }) {
       return;
     }
     status.textContent = 'Loading usage…';
-    const search = query({
-      from: from.toISOString(), to: to.toISOString(), interval: interval.value, group_by: groupBy.value,
+    eventFilters = {
+      from: from.toISOString(), to: to.toISOString(),
       model: modelFilter.value, api_key: keyFilter.value, identity: identityFilter.value.trim(),
-    });
+    };
+    const search = query({ ...eventFilters, interval: interval.value, group_by: groupBy.value });
     let usage;
     try {
       usage = await api(`/v2/usage${search}`, { signal });

@@ -1,0 +1,73 @@
+"""The Studio's end-to-end tests drive Debian's Chromium through Playwright: where it is, how it is
+launched, and a small handle on one browser tab.
+
+Browsers cannot be downloaded here, so Playwright launches the system Chromium
+(``/usr/bin/chromium``, or ``RELAYGATE_E2E_CHROMIUM``). Without it the tests are skipped on a
+developer machine and fail under CI (``CI`` set), where a missing browser is a broken setup.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("RELAYGATE_E2E_CHROMIUM", "/usr/bin/chromium"))
+UNDER_CI = bool(os.environ.get("CI"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+# Chromium logs every non-2xx fetch as a console error; the Studio shows those in words itself.
+EXPECTED_CONSOLE = ("Failed to load resource",)
+
+browser_missing = pytest.mark.skipif(
+    not CHROMIUM.exists() and not UNDER_CI,
+    reason=f"no Chromium at {CHROMIUM}: install Debian's `chromium` package to run the Studio e2e tests",
+)
+
+
+def require_browser() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"Chromium is missing at {CHROMIUM} (apt-get install -y chromium)"
+    if UNDER_CI:
+        pytest.fail(message + "; CI must run the Studio e2e tests")
+    pytest.skip(message)
+
+
+@dataclass
+class Studio:
+    """A fresh browser tab on a relaygate server, with what went wrong inside it recorded."""
+
+    page: Any
+    base_url: str
+    shots: Path
+    problems: list[str] = field(default_factory=list)
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base_url + path)
+
+    def sign_in(self, key: str) -> None:
+        from playwright.sync_api import expect
+
+        self.goto("/studio/sign-in")
+        self.page.get_by_label("Admin key").fill(key)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.get_by_role("heading", level=1, name="Models")).to_be_visible()
+
+    def screenshot(self, name: str) -> Path:
+        path = self.shots / f"{name}.png"
+        self.page.evaluate("window.scrollTo(0, 0)")
+        self.page.screenshot(path=str(path))
+        return path
