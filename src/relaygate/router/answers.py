@@ -1,0 +1,44 @@
+"""How an answer that is not plain OpenAI JSON or chat SSE goes back to the client.
+
+The forwarder relays chat-style answers itself and accounts their usage. A call whose
+answer needs something else carries an ``Answer``, which the forwarder asks at three
+points:
+
+* ``binary``: relay the upstream's bytes as they arrive, with its content type (audio);
+* ``rewrite(model, body)``: a successful whole answer, after usage was taken from it,
+  as the client should get it (a chat answer turned into a Responses answer);
+* ``stream_relay(model, hide_usage)``: the relay an SSE answer goes through.
+
+A call without an ``Answer`` (most calls) pays nothing for this.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from relaygate.catalog import RoutableModel
+from relaygate.router.sse import StreamRelay
+
+
+class EventRelay(Protocol):
+    """What the forwarder needs of a stream relay (``sse.StreamRelay`` is one)."""
+
+    usage: dict[str, Any] | None
+    saw_done: bool
+    events: int
+
+    def feed(self, chunk: bytes) -> bytes: ...
+
+    def flush(self) -> bytes: ...
+
+
+class Answer:
+    """The default behaviour; subclasses change what they need."""
+
+    binary = False
+
+    def rewrite(self, model: RoutableModel, body: bytes) -> bytes:
+        return body
+
+    def stream_relay(self, model: RoutableModel, hide_usage: bool) -> EventRelay:
+        return StreamRelay(model.model_id, model.router_id, hide_usage=hide_usage)
