@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -53,6 +54,8 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Column("requests_per_minute", Integer, nullable=True),
+    Column("tokens_per_minute", Integer, nullable=True),
     Index("ix_api_keys_workspace", "workspace_id"),
 )
 
@@ -119,5 +122,54 @@ usage_events = Table(
     Column("error_code", String(64), nullable=True),
     Column("request_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("cached_tokens", Integer, nullable=False, default=0, server_default="0"),
+    Column("reasoning_tokens", Integer, nullable=False, default=0, server_default="0"),
+    Column("images", Integer, nullable=False, default=0, server_default="0"),
+    Column("audio_seconds", Float, nullable=True),
+    Column("audio_characters", Integer, nullable=True),
+    Column("estimated", Boolean, nullable=False, default=False, server_default=false()),
+    # The prices the cost was computed with (decimal text, USD per 1M tokens / per image).
+    Column("input_price", String(40), nullable=True),
+    Column("output_price", String(40), nullable=True),
+    Column("image_price", String(40), nullable=True),
+    Column("fallback_used", Boolean, nullable=False, default=False, server_default=false()),
+    Column("cache_hit", Boolean, nullable=False, default=False, server_default=false()),
+    Column("identity_id", String(128), nullable=True),
+    Column("thread_id", String(128), nullable=True),
+    Column("thread_tags", JSON(none_as_null=True), nullable=True),
+    Column("name", String(128), nullable=True),
+    Column("request_metadata", JSON(none_as_null=True), nullable=True),
     Index("ix_usage_events_workspace_created", "workspace_id", "created_at"),
+)
+
+# End users of the operator's product, as named by requests (`identity` in the body).
+identities = Table(
+    "identities",
+    metadata,
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("display_name", String(256), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("metadata", JSON(none_as_null=True), nullable=True),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# Limits of one scope (the workspace, one api key or one identity): a spend budget over a
+# period and/or requests and tokens per minute. Amounts are integer nano-USD.
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("subject_id", String(128), nullable=True),
+    Column("amount_nano", BigInteger, nullable=True),
+    Column("period", String(8), nullable=True),
+    Column("requests_per_minute", Integer, nullable=True),
+    Column("tokens_per_minute", Integer, nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_budgets_workspace", "workspace_id"),
 )

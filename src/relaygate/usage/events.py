@@ -1,4 +1,9 @@
-"""One usage event per router call."""
+"""One usage event per router call: what it consumed, what it cost, who made it.
+
+An event is a plain slotted object filled in as the call goes (the request path only
+sets attributes) and stored later by the recorder. It never holds a prompt, an answer
+or a secret.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,45 @@ from datetime import datetime
 from typing import Any
 
 from relaygate.store.records import new_id, utcnow
+
+# Only these attributes become columns (in this order); the rest is working state.
+COLUMNS = (
+    "id",
+    "workspace_id",
+    "api_key_id",
+    "endpoint",
+    "request_id",
+    "router_model",
+    "upstream_model",
+    "status",
+    "stream",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "images",
+    "audio_seconds",
+    "audio_characters",
+    "estimated",
+    "cost_nano",
+    "input_price",
+    "output_price",
+    "image_price",
+    "latency_ms",
+    "ttfb_ms",
+    "overhead_ms",
+    "attempts",
+    "fallback_used",
+    "cache_hit",
+    "error_code",
+    "identity_id",
+    "thread_id",
+    "thread_tags",
+    "name",
+    "request_metadata",
+    "created_at",
+)
 
 
 @dataclass(slots=True)
@@ -22,24 +66,54 @@ class UsageEvent:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    images: int = 0
+    audio_seconds: float | None = None
+    audio_characters: int | None = None
+    estimated: bool = False
     cost_nano: int = 0
+    input_price: str | None = None
+    output_price: str | None = None
+    image_price: str | None = None
     latency_ms: float = 0.0
     ttfb_ms: float | None = None
     overhead_ms: float | None = None
     attempts: int = 1
+    fallback_used: bool = False
+    cache_hit: bool = False
     error_code: str | None = None
+    identity_id: str | None = None
+    thread_id: str | None = None
+    thread_tags: list[str] | None = None
+    name: str | None = None
+    request_metadata: dict[str, str] | None = None
     created_at: datetime = field(default_factory=utcnow)
     id: str = field(default_factory=new_id)
+    # Working state, never stored as such.
+    usage_seen: bool = False  # the upstream reported usage (else tokens may be estimated)
+    identity: dict[str, Any] | None = None  # the body's identity object, upserted by the writer
+    trace_parent: str | None = None  # the client's W3C traceparent, kept only when tracing is on
+    observed: bool = False  # counted in /metrics already (a batch may be written twice)
 
     def apply_usage(self, usage: dict[str, Any]) -> None:
+        """Take the token counts of an OpenAI ``usage`` object (chat, completions or responses)."""
+        self.usage_seen = True
         self.prompt_tokens = _int(usage.get("prompt_tokens", usage.get("input_tokens")))
         self.completion_tokens = _int(usage.get("completion_tokens", usage.get("output_tokens")))
         total = usage.get("total_tokens")
         self.total_tokens = _int(total) if total is not None else self.prompt_tokens + self.completion_tokens
+        prompt_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details")
+        if isinstance(prompt_details, dict):
+            self.cached_tokens = _int(prompt_details.get("cached_tokens"))
+        completion_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details")
+        if isinstance(completion_details, dict):
+            self.reasoning_tokens = _int(completion_details.get("reasoning_tokens"))
 
-    def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+    @property
+    def is_error(self) -> bool:
+        return self.status >= 400 or self.status == 0
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and value >= 0 else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

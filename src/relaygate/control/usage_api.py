@@ -1,0 +1,198 @@
+"""HTTP glue for /v2/usage (totals and time series) and /v2/usage/events (raw pages).
+
+Both answer JSON, or CSV with ``?format=csv``. Both see the caller's workspace only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from relaygate.catalog import Principal
+from relaygate.errors import InvalidRequest
+from relaygate.store.records import utcnow
+from relaygate.usage import query
+
+from .auth import admin, runtime_of
+
+router = APIRouter(prefix="/v2/usage", tags=["usage"])
+Admin = Annotated[Principal, Depends(admin)]
+Format = Literal["json", "csv"]
+DEFAULT_RANGE = timedelta(days=7)
+CSV_PAGE = 1000
+_SERIES_COLUMNS = (
+    "bucket",
+    "group",
+    "requests",
+    "errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cost",
+    "cost_nano",
+    "latency_ms_avg",
+)
+_EVENT_COLUMNS = (
+    "id",
+    "created_at",
+    "request_id",
+    "router_model",
+    "upstream_model",
+    "endpoint",
+    "status",
+    "error_code",
+    "stream",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "images",
+    "estimated",
+    "cost",
+    "cost_nano",
+    "latency_ms",
+    "ttfb_ms",
+    "overhead_ms",
+    "attempts",
+    "fallback_used",
+    "cache_hit",
+    "api_key_id",
+    "identity_id",
+    "thread_id",
+    "name",
+)
+
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _moment(value: str | None, param: str, default: datetime) -> datetime:
+    if value is None or value == "":
+        return default
+    try:
+        moment = (
+            datetime.fromtimestamp(float(value), UTC)
+            if value.replace(".", "", 1).isdigit()
+            else datetime.fromisoformat(value)
+        )
+        moment = moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        moment = None
+    if moment is None or not _EARLIEST <= moment <= _LATEST:
+        raise InvalidRequest(
+            f"{param} must be a time between 1970 and 9000, in ISO 8601 (2026-11-22T10:00:00Z) "
+            "or unix seconds.",
+            param=param,
+        )
+    return moment
+
+
+def _filter(
+    principal: Principal,
+    start: str | None,
+    end: str | None,
+    model: str | None,
+    key: str | None,
+    identity: str | None,
+) -> query.UsageFilter:
+    to = _moment(end, "to", utcnow())
+    since = _moment(start, "from", to - DEFAULT_RANGE)
+    if since >= to:
+        raise InvalidRequest("from must be earlier than to.", param="from")
+    return query.UsageFilter(principal.workspace_id, since, to, model or None, key or None, identity or None)
+
+
+class Filters:
+    """The query parameters both endpoints share."""
+
+    def __init__(
+        self,
+        start: Annotated[str | None, Query(alias="from", description="ISO 8601 or unix seconds")] = None,
+        end: Annotated[str | None, Query(alias="to", description="ISO 8601 or unix seconds")] = None,
+        model: Annotated[str | None, Query(max_length=260, description="router model id")] = None,
+        key: Annotated[str | None, Query(max_length=64, description="api key id")] = None,
+        api_key: Annotated[str | None, Query(max_length=64, description="api key id (same as key)")] = None,
+        identity: Annotated[str | None, Query(max_length=128, description="identity id")] = None,
+        format: Annotated[Format, Query(description="json or csv")] = "json",
+    ) -> None:
+        self.start, self.end, self.model, self.key, self.identity = (
+            start,
+            end,
+            model,
+            key or api_key,
+            identity,
+        )
+        self.format = format
+
+    def of(self, principal: Principal) -> query.UsageFilter:
+        return _filter(principal, self.start, self.end, self.model, self.key, self.identity)
+
+
+def _csv_line(values: Iterable[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(["" if value is None else value for value in values])
+    return buffer.getvalue()
+
+
+def _csv_response(body: str | AsyncIterator[str], name: str) -> Response:
+    headers = {"content-disposition": f'attachment; filename="{name}.csv"'}
+    if isinstance(body, str):
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return StreamingResponse(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("", summary="Totals and a time series of this workspace's router calls")
+async def usage(
+    request: Request,
+    principal: Admin,
+    filters: Annotated[Filters, Depends()],
+    interval: Annotated[Literal["hour", "day"], Query()] = "day",
+    group_by: Annotated[Literal["model", "api_key", "identity", "endpoint", "status"] | None, Query()] = None,
+) -> Any:
+    report = await query.usage_report(runtime_of(request).engine, filters.of(principal), interval, group_by)
+    if filters.format == "json":
+        return report
+    lines = [_csv_line(_SERIES_COLUMNS)]
+    lines.extend(_csv_line(row.get(column) for column in _SERIES_COLUMNS) for row in report["series"])
+    return _csv_response("".join(lines), "usage")
+
+
+@router.get("/events", summary="This workspace's usage events, newest first (cursor pagination)")
+async def events(
+    request: Request,
+    principal: Admin,
+    filters: Annotated[Filters, Depends()],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Any:
+    engine = runtime_of(request).engine
+    where = filters.of(principal)
+    try:
+        # For CSV too the first page is read before the answer starts: a failure is still
+        # an error answer, not a cut stream.
+        data, next_cursor = await query.events_page(
+            engine, where, limit=limit if filters.format == "json" else CSV_PAGE, cursor=cursor
+        )
+    except query.BadCursor as exc:
+        raise InvalidRequest(str(exc), param="cursor") from None
+    if filters.format == "json":
+        return {"object": "list", "data": data, "next_cursor": next_cursor}
+
+    async def all_pages() -> AsyncIterator[str]:
+        yield _csv_line(_EVENT_COLUMNS)
+        page, page_cursor = data, next_cursor
+        while True:
+            yield "".join(_csv_line(event.get(column) for column in _EVENT_COLUMNS) for event in page)
+            if page_cursor is None:
+                return
+            page, page_cursor = await query.events_page(engine, where, limit=CSV_PAGE, cursor=page_cursor)
+
+    return _csv_response(all_pages(), "usage-events")

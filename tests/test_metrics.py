@@ -1,0 +1,95 @@
+"""GET /metrics: Prometheus text, for an admin key (its workspace) or the metrics token."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import openai
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from support.server import RelaygateServer, Workspace
+from support.usage_events import usage_events
+from tests_shared import assert_openai_error
+from upstream import FakeUpstream, Fault
+
+MESSAGES: list[Any] = [{"role": "user", "content": "hi"}]
+TOKEN = "metrics-token-for-tests-0123456789"
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def _value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+    return sum(
+        value
+        for (sample, sample_labels), value in samples.items()
+        if sample == name and labels.items() <= dict(sample_labels).items()
+    )
+
+
+def test_metrics_count_calls_tokens_cost_and_errors(
+    relaygate_factory: Callable[..., RelaygateServer], fake_upstream: FakeUpstream
+) -> None:
+    server = relaygate_factory(RELAYGATE_METRICS_TOKEN=TOKEN)
+    workspace = server.new_workspace()
+    model = workspace.add_model(fake_upstream, "gpt-test", input_cost="1", output_cost="2")["router_id"]
+    client = workspace.client()
+    client.chat.completions.create(model=model, messages=MESSAGES)
+    list(client.chat.completions.create(model=model, messages=MESSAGES, stream=True))
+    fake_upstream.script("/chat/completions", [Fault(status=503)])
+    with pytest.raises(openai.APIStatusError):  # the 5xx is what we are counting
+        client.chat.completions.create(model=model, messages=MESSAGES)
+    events = usage_events(workspace, 3)
+    time.sleep(0.3)
+
+    response = server.api("GET", "/metrics", headers={"authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    samples = _samples(response.text)
+    ws = _workspace_id(workspace)
+    assert _value(samples, "relaygate_requests_total", workspace=ws, model=model, status="200") == 2
+    assert _value(samples, "relaygate_errors_total", workspace=ws, model=model) == 1
+    assert _value(samples, "relaygate_upstream_errors_total", workspace=ws, model=model) == 1
+    tokens = sum(event["total_tokens"] for event in events)
+    assert _value(samples, "relaygate_tokens_total", workspace=ws, model=model) == tokens
+    cost = sum(event["cost_nano"] for event in events) / 1e9
+    assert abs(_value(samples, "relaygate_cost_usd_total", workspace=ws, model=model) - cost) < 1e-9
+    assert _value(samples, "relaygate_request_duration_seconds_count", workspace=ws) == 3
+    assert _value(samples, "relaygate_overhead_seconds_count") >= 1
+    for gauge in ("relaygate_usage_queue_depth", "relaygate_usage_events_dropped", "relaygate_store_up"):
+        assert (gauge, ()) in samples
+    assert _value(samples, "relaygate_usage_events_dropped") == 0
+    assert "rg-" not in response.text
+    assert fake_upstream.api_key not in response.text
+
+
+def _workspace_id(workspace: Workspace) -> str:
+    keys = workspace.api("GET", "/v2/api-keys").json()["data"]
+    return str(keys[0]["workspace_id"])
+
+
+def test_metrics_need_an_admin_key_or_the_token_and_show_one_workspace(
+    relaygate: RelaygateServer, workspace: Workspace, upstream: FakeUpstream
+) -> None:
+    model = workspace.add_model(upstream, "gpt-test")["router_id"]
+    workspace.client().chat.completions.create(model=model, messages=MESSAGES)
+    usage_events(workspace, 1)
+    time.sleep(0.3)
+    assert_openai_error(relaygate.api("GET", "/metrics"), 401, "authentication_error")
+    router_key = workspace.new_key("router")
+    assert_openai_error(workspace.api("GET", "/metrics", key=router_key), 403, "permission_error")
+    own = workspace.api("GET", "/metrics")
+    assert own.status_code == 200
+    assert model in own.text
+    other = relaygate.new_workspace().api("GET", "/metrics")
+    assert other.status_code == 200
+    assert _workspace_id(workspace) not in other.text
+    assert "relaygate_usage_queue_depth" in other.text

@@ -1,0 +1,104 @@
+"""Costs are exact: 10,000 synthetic events priced, stored and summed match the hand
+computation to the cent (Decimal arithmetic, integer nano-USD in the store)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from relaygate.catalog import RoutableModel
+from relaygate.settings import Settings
+from relaygate.store import migrate, repository
+from relaygate.store.database import create_engine
+from relaygate.store.records import utcnow
+from relaygate.usage import query
+from relaygate.usage.events import UsageEvent
+from relaygate.usage.pricing import nano_to_usd, price_event, token_cost_nano
+from relaygate.usage.recorder import UsageRecorder
+
+PRICES = [Decimal("0.15"), Decimal("2.5"), Decimal("10"), Decimal("0.0375"), Decimal("60"), Decimal("1.1")]
+
+
+def _model(rng: random.Random) -> RoutableModel:
+    return RoutableModel(
+        id="m",
+        workspace_id="w",
+        router_id=f"fake/m{rng.randrange(4)}",
+        provider="fake",
+        model_id="m",
+        model_type="chat",
+        base_url="http://127.0.0.1",
+        authorization="Bearer x",
+        max_tokens=None,
+        temperature=None,
+        input_cost=rng.choice(PRICES),
+        output_cost=rng.choice(PRICES),
+        cost_per_image=Decimal("0.04"),
+        capabilities={},
+        created=0,
+    )
+
+
+def test_token_cost_is_exact_and_rounds_half_even() -> None:
+    assert token_cost_nano(1_000_000, 0, Decimal("2.5"), None) == 2_500_000_000
+    assert token_cost_nano(1, 1, Decimal("0.15"), Decimal("0.6")) == 750  # 0.15 + 0.6 nano-USD per token
+    assert token_cost_nano(1, 0, Decimal("0.0005"), None) == 0  # half a nano-USD rounds to even
+    assert token_cost_nano(3, 0, Decimal("0.0005"), None) == 2  # 1.5 -> 2
+
+
+def test_ten_thousand_events_sum_to_the_hand_computed_cost(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    events: list[UsageEvent] = []
+    expected = Decimal(0)
+    for number in range(10_000):
+        model = _model(rng)
+        event = UsageEvent(
+            "ws-pricing", "key", "chat.completions", f"req_{number}", router_model=model.router_id
+        )
+        event.status = 200
+        event.prompt_tokens = rng.randrange(0, 200_000)
+        event.completion_tokens = rng.randrange(0, 20_000)
+        event.images = rng.choice((0, 0, 0, 1, 4))
+        event.total_tokens = event.prompt_tokens + event.completion_tokens
+        event.created_at = utcnow() - timedelta(seconds=number)
+        price_event(event, model)
+        assert model.input_cost is not None
+        assert model.output_cost is not None
+        expected += (
+            model.input_cost * event.prompt_tokens / 1_000_000
+            + model.output_cost * event.completion_tokens / 1_000_000
+            + Decimal("0.04") * event.images
+        )
+        events.append(event)
+
+    totals = asyncio.run(_store_and_sum(tmp_path, events))
+    assert totals["requests"] == 10_000
+    stored = nano_to_usd(totals["cost_nano"])
+    assert abs(stored - expected) < Decimal("0.01"), (stored, expected)
+    assert round(stored, 2) == round(expected, 2)
+    assert abs(stored - expected) <= Decimal(10_000) / 2 / 10**9  # at most half a nano-USD per event
+
+
+async def _store_and_sum(home: Path, events: list[UsageEvent]) -> dict[str, int]:
+    engine = create_engine(Settings.from_env({"RELAYGATE_HOME": str(home)}))
+    try:
+        await migrate.upgrade_to_head(engine)
+        workspace = await repository.create_workspace(engine, "pricing")
+        recorder = UsageRecorder(engine, capacity=20_000, batch_size=500, flush_interval=0.05)
+        for event in events:
+            event.workspace_id = workspace.id
+            recorder.record(event)
+        await recorder.flush()
+        assert recorder.written == len(events)
+        assert recorder.dropped == 0
+        window = query.UsageFilter(
+            workspace.id, utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1)
+        )
+        report = await query.usage_report(engine, window, "day", "model")
+        assert sum(row["cost_nano"] for row in report["series"]) == report["totals"]["cost_nano"]
+        return {"requests": report["totals"]["requests"], "cost_nano": report["totals"]["cost_nano"]}
+    finally:
+        await engine.dispose()
