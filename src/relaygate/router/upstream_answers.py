@@ -1,0 +1,102 @@
+"""Upstream answers an OpenAI-compatible API does not send, turned into clean errors.
+
+* a 2xx answer in HTML (a captive portal, a login page, a wrong base URL) or JSON that
+  does not parse, or a redirect (never followed): 502 ``upstream_invalid_response``;
+* an error answer whose body is not an OpenAI error: the status is kept, the body is
+  replaced by an OpenAI-shaped one (the raw body may be a page of the upstream's HTML);
+* a stream event that is not ``data: {...}`` / ``data: [DONE]`` / an SSE field or comment:
+  the stream ends with an error event (``MalformedStream``);
+* an answer over its size bound (``transport.ResponseTooLarge``): 502.
+
+The common case costs a few byte comparisons: JSON is parsed only where the relay parses
+it anyway, or when the answer is already an error.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from relaygate.errors import RelaygateError, UpstreamUnavailable
+from relaygate.upstream.transport import ResponseTooLarge, TransportError
+
+_FIELDS = (b"event:", b"id:", b"retry:", b":")
+
+
+class MalformedStream(TransportError):
+    """The upstream's event stream carried something that is not a server-sent event."""
+
+
+def invalid_answer(router_id: str, what: str) -> UpstreamUnavailable:
+    return UpstreamUnavailable(
+        f"The upstream of model '{router_id}' {what}.", code="upstream_invalid_response"
+    )
+
+
+def bad_answer_error(router_id: str, exc: TransportError) -> RelaygateError | None:
+    if isinstance(exc, ResponseTooLarge):
+        return UpstreamUnavailable(
+            f"The upstream of model '{router_id}' sent an answer larger than relaygate accepts.",
+            code="upstream_response_too_large",
+        )
+    if isinstance(exc, MalformedStream):
+        return invalid_answer(router_id, "sent a malformed event stream")
+    return None
+
+
+def check_success_answer(router_id: str, status: int, content_type: bytes, body: bytes) -> None:
+    """Refuse a 2xx/3xx answer that cannot be what the client asked for (redirects are not followed)."""
+    if status >= 300:
+        raise invalid_answer(
+            router_id, f"answered with a redirect (HTTP {status}); relaygate does not follow them"
+        )
+    kind = content_type.lower()
+    if b"html" in kind:
+        raise invalid_answer(router_id, f"answered with {kind.decode(errors='replace')} instead of JSON")
+    if b"json" in kind and body.lstrip()[:1] not in (b"{", b"["):
+        raise invalid_answer(router_id, "sent a body that is not JSON")
+
+
+def error_answer(
+    router_id: str, status: int, content_type: bytes, body: bytes, secret: str
+) -> tuple[bytes, bytes]:
+    """An upstream error as the client sees it: the upstream's OpenAI error, or one of ours.
+
+    An upstream that echoes the key it was sent does not get to show it to router keys.
+    """
+    if secret and secret.encode() in body:
+        body = body.replace(secret.encode(), b"[redacted]")
+    if b"json" in content_type.lower():
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict | str):
+            return body, content_type
+    error_type = "api_error" if status >= 500 else "invalid_request_error"
+    replacement = {
+        "error": {
+            "message": f"The upstream of model '{router_id}' answered HTTP {status} "
+            "without an OpenAI error body.",
+            "type": error_type,
+            "param": None,
+            "code": "upstream_error",
+        }
+    }
+    return orjson.dumps(replacement), b"application/json"
+
+
+def check_events(block: bytes) -> None:
+    """Raise ``MalformedStream`` unless every line of these complete events is SSE we relay."""
+    # Fast path: one OpenAI event per block.
+    if block.count(b"\n") == 2 and (
+        (block.startswith(b"data: {") and block.endswith(b"}\n\n")) or block == b"data: [DONE]\n\n"
+    ):
+        return
+    for line in block.split(b"\n"):
+        if not line or line.startswith(_FIELDS):
+            continue
+        if line.startswith(b"data:"):
+            payload = line[5:].strip()
+            if payload == b"[DONE]" or (payload[:1] == b"{" and payload[-1:] == b"}"):
+                continue
+        raise MalformedStream("the upstream sent a line that is not a server-sent event")
