@@ -31,5 +31,34 @@ apt_install() {
 }
 
 ensure_system_packages() {
-  :
+  # Chromium drives the Studio's end-to-end tests (Playwright never downloads a browser here).
+  apt_install chromium:chromium
+  # redis-server: the answer cache's Redis tests start their own (tests/router/test_cache.py).
+  apt_install redis-server:redis-server
+}
+
+service_up() {
+  # service_up HOST PORT: something accepts TCP connections there.
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+ensure_services() {
+  # PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) for the scale-out tests and the
+  # suite's PostgreSQL run: started when they are installed but down.
+  if ! service_up 127.0.0.1 5432 && command -v pg_ctlcluster >/dev/null 2>&1; then
+    echo "== starting PostgreSQL" >&2
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  fi
+  if ! service_up 127.0.0.1 6379 && command -v redis-server >/dev/null 2>&1; then
+    echo "== starting Redis" >&2
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  fi
+  for _ in $(seq 50); do
+    service_up 127.0.0.1 5432 && service_up 127.0.0.1 6379 && return 0
+    sleep 0.2
+  done
+  echo "PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) must be running for the tests" >&2
+  return 1
 }

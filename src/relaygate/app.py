@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from relaygate.control.app import build_control_app
+from relaygate.control.security_headers import with_cors
 from relaygate.router.app import PREFIXES
 from relaygate.runtime import Runtime
 from relaygate.settings import Settings
@@ -55,6 +57,7 @@ class RelaygateApp:
                 return
 
 
-def create_app(settings: Settings | None = None) -> RelaygateApp:
-    runtime = Runtime.build(settings or Settings.from_env())
-    return RelaygateApp(runtime, build_control_app(runtime))
+def create_app(settings: Settings | None = None) -> ASGIApp:
+    settings = settings or Settings.from_env()
+    runtime = Runtime.build(settings)
+    return with_cors(RelaygateApp(runtime, build_control_app(runtime)), settings.cors_origins)

@@ -2,15 +2,18 @@
 
 A request is authenticated and routed with two dict lookups and no I/O. The catalog
 is rebuilt whole from the store whenever ``catalog_state.version`` moves: at once after
-a write made by this process, and within one poll interval after a write made by any
-other process (another worker, another host, the CLI). Upstream keys are decrypted once
-per rebuild, never per request.
+a write made by this process, and after a write made by any other process (another
+worker, another host, the CLI) as soon as Redis pub/sub tells us (``catalog_sync.py``),
+or within one poll interval when Redis is not configured or down. Upstream keys are
+decrypted once per rebuild, never per request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -25,6 +28,11 @@ from relaygate.store.records import Model, utcnow
 log = logging.getLogger("relaygate.catalog")
 
 ROLES = ("admin", "router")
+# While changes are pushed (catalog_sync.py), polling is only a safety net.
+PUSHED_POLL_INTERVAL = 5.0
+# A key's last use is stored at most this often per process: with many processes and
+# many busy keys, one UPDATE per key per poll would be most of the store's write load.
+LAST_USE_RESOLUTION_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +110,11 @@ class Catalog:
         self._snapshot = Snapshot()
         self._lock = asyncio.Lock()
         self._last_used: dict[str, datetime] = {}
+        self._last_stored: dict[str, datetime] = {}
         self.healthy = True
+        self.push_live = False
+        self._poll_now = asyncio.Event()
+        self.on_local_change: Callable[[int], Awaitable[None]] | None = None
 
     # -- hot path -------------------------------------------------------------------
 
@@ -124,14 +136,20 @@ class Catalog:
 
     # -- refresh --------------------------------------------------------------------
 
-    async def refresh(self, *, force: bool = False) -> bool:
-        """Rebuild when the store's version moved (or always with ``force``)."""
+    async def refresh(self, *, force: bool = False, announce: bool = True) -> bool:
+        """Rebuild when the store's version moved (or always with ``force``).
+
+        Called after a local write, a change is announced to other processes; the
+        poller and the pub/sub subscriber pass ``announce=False``.
+        """
         async with self._lock:
             version = await repository.catalog_version(self._engine)
             if not force and version == self._snapshot.version:
                 return False
             self._snapshot = await self._load(version)
-            return True
+        if announce and not force and self.on_local_change is not None:
+            await self.on_local_change(version)
+        return True
 
     async def _load(self, version: int) -> Snapshot:
         workspaces = {ws.id for ws in await repository.list_workspaces(self._engine)}
@@ -161,13 +179,26 @@ class Catalog:
             return None
         return RoutableModel.from_record(record, api_key)
 
+    def push_state(self, live: bool) -> None:
+        """Told by catalog_sync: changes are pushed (poll rarely) or not (poll now, then often)."""
+        self.push_live = live
+        if not live:
+            self._poll_now.set()
+
     async def poll_forever(self) -> None:
         """Background task: pick up other processes' writes; store key last-use times."""
         while True:
-            await asyncio.sleep(self._poll_interval)
+            interval = self._poll_interval
+            if self.push_live and self.healthy:
+                interval = max(interval, PUSHED_POLL_INTERVAL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poll_now.wait(), timeout=interval)
+            self._poll_now.clear()
             try:
-                await self.refresh()
+                await self.refresh(announce=False)
                 await self._flush_last_used()
+                if not self.healthy:
+                    log.warning("the store is reachable again; the catalog is current")
                 self.healthy = True
             except asyncio.CancelledError:
                 raise
@@ -178,12 +209,19 @@ class Catalog:
 
     async def _flush_last_used(self) -> None:
         pending, self._last_used = self._last_used, {}
+        due = {
+            key_id: when
+            for key_id, when in pending.items()
+            if key_id not in self._last_stored
+            or (when - self._last_stored[key_id]).total_seconds() >= LAST_USE_RESOLUTION_S
+        }
         try:
-            await repository.record_key_use(self._engine, pending)
+            await repository.record_key_use(self._engine, due)
         except Exception:
             for key_id, when in pending.items():
                 self._last_used.setdefault(key_id, when)
             raise
+        self._last_stored.update(due)
 
     def describe(self) -> dict[str, Any]:
         snap = self._snapshot

@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from relaygate import __version__
-from relaygate.crypto import load_master_key
+from relaygate import __version__, catalog_sync
+from relaygate.crypto import CryptoError, MasterKey, load_master_key
 from relaygate.keys import ensure_bootstrap_key, issue_key, key_object
+from relaygate.security import key_rotation
 from relaygate.settings import Settings, SettingsError
 from relaygate.store import migrate, repository
 from relaygate.store.database import create_engine
@@ -33,14 +35,21 @@ async def _prepare_store(settings: Settings, engine: AsyncEngine) -> None:
             raise CommandError(str(exc)) from None
 
 
-def _with_store(settings: Settings, work: Callable[[AsyncEngine], Awaitable[Any]]) -> Any:
+def _with_store(
+    settings: Settings, work: Callable[[AsyncEngine], Awaitable[Any]], *, announce: bool = False
+) -> Any:
+    """Run ``work`` against the store; ``announce``: it wrote, tell running servers via Redis."""
     load_master_key(settings.master_key, settings.master_key_file)  # the home is complete from the start
 
     async def run() -> Any:
         engine = create_engine(settings)
         try:
             await _prepare_store(settings, engine)
-            return await work(engine)
+            result = await work(engine)
+            if announce and settings.redis_url:
+                version = await repository.catalog_version(engine)
+                await catalog_sync.announce_once(settings.redis_url, settings.redis_prefix, version)
+            return result
         finally:
             await engine.dispose()
 
@@ -73,7 +82,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
         record, secret = await issue_key(engine, workspace.id, role="admin", name=args.name)
         return {**key_object(record, secret), "workspace": workspace.name}
 
-    _print_key(args, _with_store(settings, work))
+    _print_key(args, _with_store(settings, work, announce=True))
     return 0
 
 
@@ -83,7 +92,7 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
         record, secret = await issue_key(engine, workspace_id, role=args.role, name=args.name)
         return {**key_object(record, secret), "workspace": args.workspace}
 
-    _print_key(args, _with_store(settings, work))
+    _print_key(args, _with_store(settings, work, announce=True))
     return 0
 
 
@@ -107,7 +116,7 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
         if await repository.revoke_key(engine, workspace_id, args.key_id) is None:
             raise CommandError(f"no key {args.key_id} in workspace {args.workspace!r}")
 
-    _with_store(settings, work)
+    _with_store(settings, work, announce=True)
     print(f"revoked {args.key_id}")
     return 0
 
@@ -120,6 +129,22 @@ def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
     for model in _with_store(settings, work):
         state = "enabled" if model.enabled else "disabled"
         print(f"{model.id}  {model.router_id}  {model.model_type}  {state}  {model.base_url}")
+    return 0
+
+
+def cmd_rotate_master_key(args: argparse.Namespace, settings: Settings) -> int:
+    if args.print_new_key:
+        print(MasterKey.generate_text())
+        return 0
+
+    async def work(engine: AsyncEngine) -> str:
+        options = {"grace": args.grace, "keep_previous": args.keep_previous}
+        return await key_rotation.rotate(settings, engine, **options)
+
+    try:
+        print(_with_store(settings, work, announce=True))
+    except (key_rotation.RotationError, CryptoError) as exc:
+        raise CommandError(str(exc)) from None
     return 0
 
 
@@ -162,12 +187,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        http="relaygate.security.http_protocol:BoundedHttpToolsProtocol",  # bounded request head
         lifespan="on",
         access_log=False,
         server_header=False,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=math.ceil(settings.drain_timeout_s),  # see drain.py
     )
     return 0
 
@@ -215,6 +240,11 @@ def _parser() -> argparse.ArgumentParser:
     models_list.set_defaults(handler=cmd_models_list)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
+    rotate = commands.add_parser("rotate-master-key", help="re-encrypt upstream keys under a new master key")
+    rotate.add_argument("--grace", type=float, default=2.0, help="seconds between new key and re-encryption")
+    rotate.add_argument("--keep-previous", action="store_true", help="keep accepting the old key file")
+    rotate.add_argument("--print-new-key", action="store_true", help="only print a fresh key and exit")
+    rotate.set_defaults(handler=cmd_rotate_master_key)
     return parser
 
 

@@ -15,6 +15,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -69,18 +70,60 @@ class MasterKey:
             raise CryptoError("secret does not decrypt under the master key (corrupted or moved)") from exc
 
 
-class Keyring:
-    """The current master key (seals) and any older ones still accepted for opening."""
+class KeySource(Protocol):
+    """Where the master keys come from; ``stamp`` changes when they may have changed."""
 
-    def __init__(self, current: MasterKey, older: tuple[MasterKey, ...] = ()) -> None:
+    def stamp(self) -> object: ...
+
+    def load(self) -> tuple[MasterKey, tuple[MasterKey, ...]]: ...
+
+
+class Keyring:
+    """The current master key (seals) and any older ones still accepted for opening.
+
+    With a ``source``, the ring follows a rotation without a restart (docs/security.md):
+    before sealing it re-reads the keys when the source's stamp moved, and a ciphertext
+    under an unknown key id makes it re-read them once before giving up.
+    """
+
+    def __init__(
+        self, current: MasterKey, older: tuple[MasterKey, ...] = (), source: KeySource | None = None
+    ) -> None:
+        self._source = source
+        self._stamp = source.stamp() if source is not None else None
+        self._use(current, older)
+
+    @classmethod
+    def from_source(cls, source: KeySource) -> Keyring:
+        current, older = source.load()
+        return cls(current, older, source)
+
+    def _use(self, current: MasterKey, older: tuple[MasterKey, ...]) -> None:
         self.current = current
-        self._by_id = {key.key_id: key for key in (current, *older)}
+        self._by_id = {key.key_id: key for key in (*older, current)}
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(self._by_id)
+
+    def reload_if_changed(self) -> bool:
+        if self._source is None:
+            return False
+        stamp = self._source.stamp()
+        if stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        self._use(*self._source.load())
+        return True
 
     def seal(self, plaintext: str, associated: str) -> Sealed:
+        self.reload_if_changed()
         return self.current.seal(plaintext, associated)
 
     def open(self, sealed: Sealed, associated: str) -> str:
         key = self._by_id.get(sealed.key_id)
+        if key is None and self.reload_if_changed():
+            key = self._by_id.get(sealed.key_id)
         if key is None:
             raise CryptoError(f"no master key with id {sealed.key_id} is configured")
         return key.open(sealed, associated)

@@ -45,7 +45,10 @@ async def ensure_bootstrap_key(engine: AsyncEngine, secret: str) -> ApiKey:
     return record
 
 
-def key_object(key: ApiKey, secret: str | None = None) -> dict[str, object]:
+def key_object(
+    key: ApiKey, secret: str | None = None, *, extras: dict[str, object] | None = None
+) -> dict[str, object]:
+    """The key as /v2/api-keys shows it; ``extras`` holds its ``limits`` and ``budget``."""
     body: dict[str, object] = {
         "id": key.id,
         "object": "api_key",
@@ -56,7 +59,10 @@ def key_object(key: ApiKey, secret: str | None = None) -> dict[str, object]:
         "created": key.created_at.isoformat().replace("+00:00", "Z"),
         "last_used_at": key.last_used_at.isoformat().replace("+00:00", "Z") if key.last_used_at else None,
         "revoked": key.revoked,
+        "limits": {"requests_per_minute": None, "tokens_per_minute": None},
+        "budget": None,
     }
+    body.update(extras or {})
     if secret is not None:
         body["key"] = secret
     return body

@@ -57,6 +57,9 @@ class RedisLink:
             self.lost(exc)
             return False
         if not self.up:
+            # Pooled connections from before the outage are dead: without this, the first
+            # command on each would fail and count (and log) as a new outage.
+            await self._client.connection_pool.disconnect()
             log.info("Redis is reachable at %s", self._redacted())
         self.up = True
         return True
@@ -71,7 +74,12 @@ class RedisLink:
     async def start(self) -> None:
         if self._client is None:
             return
-        await self._ping()
+        if not await self._ping():
+            self.outages += 1
+            log.warning(
+                "Redis at %s is unreachable at start; using in-process fallbacks until it answers",
+                self._redacted(),
+            )
         self._task = asyncio.get_running_loop().create_task(self._watch())
 
     async def _watch(self) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from relaygate.router.endpoints import MODEL_TYPES
+
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -44,6 +46,22 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+# Quick model types answer in seconds; a minute is generous and stops a hung upstream early.
+_QUICK_TYPE_TIMEOUT_S = {"embedding": 60.0, "moderation": 60.0, "rerank": 60.0}
+
+
+def _call_timeouts(env: Mapping[str, str]) -> tuple[tuple[str, float], ...]:
+    """RELAYGATE_CALL_TIMEOUT_<TYPE> (seconds) per model type, e.g. RELAYGATE_CALL_TIMEOUT_CHAT=120."""
+    timeouts = dict(_QUICK_TYPE_TIMEOUT_S)
+    for kind in MODEL_TYPES:
+        name = f"RELAYGATE_CALL_TIMEOUT_{kind.upper()}"
+        if env.get(name):
+            timeouts[kind] = _number(env, name, 0.0)
+            if timeouts[kind] <= 0:
+                raise SettingsError(f"{name} must be above 0 seconds")
+    return tuple(timeouts.items())
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -54,14 +72,47 @@ class Settings:
     allow_private_upstreams: bool = False
     upstream_allowlist: tuple[str, ...] = ()
     max_body_bytes: int = 25 * 1024 * 1024
+    max_upload_bytes: int = 25 * 1024 * 1024  # multipart uploads (audio, image edits)
     probe_timeout_s: float = 10.0
     connect_timeout_s: float = 10.0
     request_timeout_s: float = 600.0
     catalog_poll_interval_s: float = 0.5
+    # Graceful shutdown (docs/deploy.md): how long in-flight requests and streams may take
+    # to finish after SIGTERM, and how long readiness says 503 before the listener closes.
+    drain_timeout_s: float = 30.0
+    drain_delay_s: float = 0.0
     usage_batch_size: int = 500
     usage_flush_interval_s: float = 1.0
     usage_queue_size: int = 100_000
+    # Usage, limits and observability (issue 5; docs/limits.md).
+    usage_enabled: bool = True  # off only to measure what recording costs (bench)
+    redis_prefix: str = "relaygate:"  # namespace of every shared key in Redis
+    limits_sync_interval_s: float = 0.05  # how often shared limit counters meet in Redis
+    metrics_token: str | None = field(default=None, repr=False)  # bearer for GET /metrics
     log_level: str = "info"
+    # Routing policy (issue 4): retry backoff, per-attempt timeouts, cache, circuit breaker.
+    retry_backoff_base_s: float = 1.0
+    retry_backoff_cap_s: float = 30.0
+    call_timeouts_s: tuple[tuple[str, float], ...] = ()  # per model type; others: request_timeout_s
+    stream_idle_timeout_s: float = 120.0
+    cache_max_bytes: int = 64 * 1024 * 1024
+    breaker_failures: int = 5
+    breaker_cooldown_s: float = 30.0
+    # Security bounds (issue 8; docs/security.md).
+    master_key_previous: tuple[str, ...] = field(default=(), repr=False)
+    max_header_bytes: int = 64 * 1024
+    max_messages: int = 2048
+    max_upstream_body_bytes: int = 64 * 1024 * 1024
+    stream_max_seconds: float = 1800.0
+    stream_max_bytes: int = 256 * 1024 * 1024
+    auth_failure_limit: int = 60
+    auth_failure_window_s: float = 60.0
+    probes_per_minute: int = 30
+    cors_origins: tuple[str, ...] = ()
+
+    def call_timeout_for(self, model_type: str) -> float:
+        """Seconds one upstream attempt of this model type may take unless the request says."""
+        return dict(self.call_timeouts_s).get(model_type, self.request_timeout_s)
 
     @property
     def master_key_file(self) -> Path:
@@ -88,12 +139,36 @@ class Settings:
             allow_private_upstreams=_flag(env, "RELAYGATE_ALLOW_PRIVATE_UPSTREAMS"),
             upstream_allowlist=_list(env, "RELAYGATE_UPSTREAM_ALLOWLIST"),
             max_body_bytes=int(_number(env, "RELAYGATE_MAX_BODY_BYTES", 25 * 1024 * 1024)),
+            max_upload_bytes=int(_number(env, "RELAYGATE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)),
             probe_timeout_s=_number(env, "RELAYGATE_PROBE_TIMEOUT", 10.0),
             connect_timeout_s=_number(env, "RELAYGATE_CONNECT_TIMEOUT", 10.0),
             request_timeout_s=_number(env, "RELAYGATE_REQUEST_TIMEOUT", 600.0),
             catalog_poll_interval_s=_number(env, "RELAYGATE_CATALOG_POLL_INTERVAL", 0.5),
+            drain_timeout_s=_number(env, "RELAYGATE_DRAIN_TIMEOUT", 30.0),
+            drain_delay_s=_number(env, "RELAYGATE_DRAIN_DELAY", 0.0),
             usage_batch_size=int(_number(env, "RELAYGATE_USAGE_BATCH_SIZE", 500)),
             usage_flush_interval_s=_number(env, "RELAYGATE_USAGE_FLUSH_INTERVAL", 1.0),
             usage_queue_size=int(_number(env, "RELAYGATE_USAGE_QUEUE_SIZE", 100_000)),
             log_level=(env.get("RELAYGATE_LOG_LEVEL") or "info").lower(),
+            usage_enabled=_flag(env, "RELAYGATE_USAGE_ENABLED", default=True),
+            redis_prefix=env.get("RELAYGATE_REDIS_PREFIX") or "relaygate:",
+            limits_sync_interval_s=_number(env, "RELAYGATE_LIMITS_SYNC_INTERVAL", 0.05),
+            metrics_token=env.get("RELAYGATE_METRICS_TOKEN") or None,
+            retry_backoff_base_s=_number(env, "RELAYGATE_RETRY_BACKOFF_BASE", 1.0),
+            retry_backoff_cap_s=_number(env, "RELAYGATE_RETRY_BACKOFF_CAP", 30.0),
+            call_timeouts_s=_call_timeouts(env),
+            stream_idle_timeout_s=_number(env, "RELAYGATE_STREAM_IDLE_TIMEOUT", 120.0),
+            cache_max_bytes=int(_number(env, "RELAYGATE_CACHE_MAX_BYTES", 64 * 1024 * 1024)),
+            breaker_failures=int(_number(env, "RELAYGATE_BREAKER_FAILURES", 5)),
+            breaker_cooldown_s=_number(env, "RELAYGATE_BREAKER_COOLDOWN", 30.0),
+            master_key_previous=_list(env, "RELAYGATE_MASTER_KEY_PREVIOUS"),
+            max_header_bytes=int(_number(env, "RELAYGATE_MAX_HEADER_BYTES", 64 * 1024)),
+            max_messages=int(_number(env, "RELAYGATE_MAX_MESSAGES", 2048)),
+            max_upstream_body_bytes=int(_number(env, "RELAYGATE_MAX_UPSTREAM_BODY_BYTES", 64 * 1024 * 1024)),
+            stream_max_seconds=_number(env, "RELAYGATE_STREAM_MAX_SECONDS", 1800.0),
+            stream_max_bytes=int(_number(env, "RELAYGATE_STREAM_MAX_BYTES", 256 * 1024 * 1024)),
+            auth_failure_limit=int(_number(env, "RELAYGATE_AUTH_FAILURE_LIMIT", 60)),
+            auth_failure_window_s=_number(env, "RELAYGATE_AUTH_FAILURE_WINDOW", 60.0),
+            probes_per_minute=int(_number(env, "RELAYGATE_PROBES_PER_MINUTE", 30)),
+            cors_origins=_list(env, "RELAYGATE_CORS_ORIGINS"),
         )

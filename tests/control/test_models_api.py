@@ -76,8 +76,10 @@ def test_create_answers_200_with_every_seed_field(workspace: Workspace, upstream
     assert metadata["cost_per_image"] == 0.04
     assert [check["name"] for check in metadata["validation"]["checks"]] == [
         "connectivity", "authentication", "capability",
+        # one check per claimed capability, then whether the upstream has /responses
+        "supports_tool_calling", "supports_strict_tool", "supports_vision", "supports_responses_api",
     ]  # fmt: skip
-    assert metadata["validation"]["status"] == "passed"
+    assert metadata["validation"]["status"] == "passed"  # "no /responses" is a skipped check
     assert {p["parameter"] for p in model["parameters"]} == {"max_tokens", "temperature"}
     assert model["created"].endswith("Z")
     assert model["updated"].endswith("Z")
@@ -90,7 +92,8 @@ def test_probe_runs_the_minimal_call_before_storing(
 ) -> None:
     workspace.add_model(fake_upstream, "gpt-test", provider="probe")
     calls = [(r.method, r.path) for r in fake_upstream.requests]
-    assert calls == [("GET", "/v1/models"), ("POST", "/v1/chat/completions")]
+    # the minimal call, then the probe asks whether the upstream has /responses (no claims made)
+    assert calls == [("GET", "/v1/models"), ("POST", "/v1/chat/completions"), ("POST", "/v1/responses")]
     probe = fake_upstream.requests[1].json
     assert probe is not None
     assert probe["max_tokens"] == 1
@@ -242,7 +245,7 @@ def test_validate_reprobes_and_records(workspace: Workspace, fake_upstream: Fake
     response = workspace.api("POST", f"/v2/models/{created['id']}/validate")
     assert response.status_code == 200
     assert response.json()["metadata"]["validation"]["status"] == "passed"
-    assert len(fake_upstream.requests) == 2
+    assert len(fake_upstream.requests) == 3  # listing, minimal call, /responses detection
 
 
 def test_progressive_validation_events(workspace: Workspace, upstream: FakeUpstream) -> None:
@@ -255,7 +258,7 @@ def test_progressive_validation_events(workspace: Workspace, upstream: FakeUpstr
     ) as response:
         text = response.read().decode()
     events = [block.split("\n")[0].removeprefix("event: ") for block in text.strip().split("\n\n")]
-    assert events == ["check", "check", "check", "model"]
+    assert events == ["check"] * 7 + ["model"]  # 3 probe checks, 3 claims, /responses detection
 
 
 def test_router_keys_cannot_manage(workspace: Workspace) -> None:

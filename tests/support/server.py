@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import openai
 
+from . import databases
+
 BASE_ENV = {
     "RELAYGATE_ALLOW_PRIVATE_UPSTREAMS": "1",  # the tests' upstreams live on loopback
     "RELAYGATE_CATALOG_POLL_INTERVAL": "0.2",
@@ -161,4 +163,10 @@ def make_server(home: Path, **env_overrides: str) -> RelaygateServer:
     env = {**os.environ, **BASE_ENV, "RELAYGATE_HOME": str(home), "RELAYGATE_BOOTSTRAP_KEY": bootstrap}
     env.update(env_overrides)
     env = {key: value for key, value in env.items() if value != ""}
-    return RelaygateServer(home=home, port=free_port(), env=env, bootstrap_key=bootstrap)
+    server = RelaygateServer(home=home, port=free_port(), env=env, bootstrap_key=bootstrap)
+    base_url = databases.configured_url()
+    if base_url and "RELAYGATE_DATABASE_URL" not in env_overrides:
+        # The PostgreSQL run of the suite: a database of its own, migrated like an operator would.
+        env["RELAYGATE_DATABASE_URL"] = databases.create_database(base_url)
+        server.cli("migrate")
+    return server

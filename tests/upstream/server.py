@@ -11,6 +11,7 @@ a valid key) -> bearer key (401 `invalid_api_key`) -> body parsing (400) -> `mod
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -78,6 +79,26 @@ class _CountHandlers:
             self.state.count("active_handlers", -1)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, woken at once by `request_exit()` instead of polling `should_exit` every 0.1 s."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _exit: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._exit = asyncio.Event()
+        while not await self.on_tick(0):  # tick 0 also refreshes the date header
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._exit.wait(), 1.0)
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+        if self._loop is not None and self._exit is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
+                self._loop.call_soon_threadsafe(self._exit.set)
+
+
 class _App:
     """The request pipeline; one per server."""
 
@@ -113,18 +134,13 @@ class _App:
             if fault.replaces_answer:
                 reply = fault_reply(fault)
             else:
-                reply = self._answer(request, recorded, serial, fault, (handler, kind, model_required))
+                reply = self._answer(recorded, serial, fault, (handler, kind, model_required))
             return Delivery(reply, fault, self.state, self.up.max_stream_seconds)
 
         return endpoint
 
     def _answer(
-        self,
-        request: Request,
-        recorded: RecordedRequest,
-        serial: int,
-        fault: Fault,
-        spec: tuple[Handler, str, bool],
+        self, recorded: RecordedRequest, serial: int, fault: Fault, spec: tuple[Handler, str, bool]
     ) -> Reply:
         handler, kind, model_required = spec
         if (
@@ -142,11 +158,10 @@ class _App:
         if model and model not in self.up.models:
             message = f"The model `{model}` does not exist or you do not have access to it."
             return error_reply(404, message, code="model_not_found")
-        reply_text = self.up.reply if isinstance(self.up.reply, str) else self.up.reply(body)
         call = Call(
             body=body,
             files=files,
-            reply_text=reply_text,
+            reply=self.up.reply,
             created=self.up.created,
             base_url=self.up.url,
             serial=serial,
@@ -218,7 +233,7 @@ class FakeUpstream:
         self.max_stream_seconds = max_stream_seconds
         self._requested_port = port
         self._state = UpstreamState()
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
         self._failure: BaseException | None = None
@@ -247,7 +262,7 @@ class FakeUpstream:
             timeout_graceful_shutdown=1,
             timeout_keep_alive=30,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         self._thread = threading.Thread(target=self._run, name=f"fake-upstream-{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
@@ -271,7 +286,7 @@ class FakeUpstream:
         """Stops the server: open streams are aborted, connections closed. Safe to call twice."""
         self._state.stopping = True
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.request_exit()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive() and self._server is not None:

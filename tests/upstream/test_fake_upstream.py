@@ -442,3 +442,21 @@ def test_stop_aborts_open_streams(fake_upstream_factory: UpstreamFactory) -> Non
         with pytest.raises(openai.APIConnectionError):
             list(stream)
     assert upstream.active_handlers == 0
+
+
+def test_reply_function_extra_headers_and_model_lookup(fake_upstream_factory: UpstreamFactory) -> None:
+    def echo(body: dict[str, Any]) -> str:
+        return f"echo: {body['messages'][-1]['content']}"
+
+    upstream = fake_upstream_factory(models=["gpt-test"], reply=echo)
+    upstream.script("/chat/completions", [Fault(headers={"x-upstream-trace": "abc"})])
+    with openai.OpenAI(base_url=upstream.url, api_key=KEY, max_retries=0) as sdk:
+        raw_response = sdk.chat.completions.with_raw_response.create(model="gpt-test", messages=USER)
+        assert raw_response.headers["x-upstream-trace"] == "abc"
+        completion = raw_response.parse()
+        assert completion.choices[0].message.content == "echo: say hello to me"
+        assert completion.usage is not None
+        assert completion.usage.completion_tokens == 5
+        assert sdk.models.retrieve("gpt-test").owned_by == "fake-upstream"
+        with pytest.raises(openai.NotFoundError):
+            sdk.models.retrieve("embed-test")

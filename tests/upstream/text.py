@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +25,18 @@ class Call:
 
     body: dict[str, Any]
     files: dict[str, bytes]
-    reply_text: str
+    reply: str | Callable[[dict[str, Any]], str]
     created: int
     base_url: str
     serial: int
     never_ending: bool = False
     method: str = "POST"
     path: str = ""
+
+    @property
+    def reply_text(self) -> str:
+        """The answer text: the configured string, or the configured function of the request body."""
+        return self.reply if isinstance(self.reply, str) else self.reply(self.body)
 
     @property
     def model(self) -> str:

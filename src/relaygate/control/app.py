@@ -8,14 +8,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
-from relaygate import __version__
+from relaygate import __version__, metrics
 from relaygate.errors import RelaygateError, ServiceUnavailable
 from relaygate.runtime import Runtime
+from relaygate.store.database import UNAVAILABLE, is_unavailable
+from relaygate.studio import studio_routes
 
-from . import health, keys_api, models_api
+from . import budgets_api, health, keys_api, models_api, usage_api
+from .security_headers import SecurityHeaders
 
 log = logging.getLogger("relaygate.control")
 
@@ -58,10 +60,14 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _store_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_unavailable(exc):
+        return await _unexpected(request, exc)
     log.error("store unavailable: %s", type(exc).__name__)
     error = ServiceUnavailable(
-        "The store is unavailable; the change was not saved. Try again shortly.", code="store_unavailable"
+        "The store (database) is unreachable, so nothing was read or changed. Routing goes on; "
+        "try this again shortly.",
+        code="store_unavailable",
     )
     return JSONResponse(error.body(), status_code=error.status)
 
@@ -80,13 +86,18 @@ def build_control_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(RelaygateError, _relaygate_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(DBAPIError, _store_error)
-    app.add_exception_handler(ConnectionError, _store_error)
+    for error_class in UNAVAILABLE:
+        app.add_exception_handler(error_class, _store_error)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(health.router)
     app.include_router(models_api.router)
     app.include_router(keys_api.router)
+    app.include_router(usage_api.router)
+    app.include_router(budgets_api.router)
+    app.include_router(metrics.router)
+    app.router.routes.extend(studio_routes())
     return app

@@ -16,7 +16,8 @@ def runtime_of(request: Request) -> Runtime:
 
 
 def admin(request: Request) -> Principal:
-    principal = authenticate(runtime_of(request).catalog, request.scope)
+    runtime = runtime_of(request)
+    principal = authenticate(runtime.catalog, request.scope, runtime.router.auth_throttle)
     if not principal.is_admin:
         raise PermissionDenied("This endpoint needs an admin key; router keys can only call /v3/router.")
     return principal

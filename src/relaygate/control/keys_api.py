@@ -12,7 +12,9 @@ from relaygate.keys import issue_key, key_object
 from relaygate.store import repository
 
 from .auth import admin, runtime_of
-from .schemas import ApiKeyCreate
+from .budgets_api import key_extras, set_key_limits
+from .limit_schemas import KeyLimits
+from .schemas import ApiKeyCreate, ApiKeyUpdate
 
 router = APIRouter(prefix="/v2/api-keys", tags=["api keys"])
 Admin = Annotated[Principal, Depends(admin)]
@@ -22,14 +24,43 @@ Admin = Annotated[Principal, Depends(admin)]
 async def create_key(body: ApiKeyCreate, request: Request, principal: Admin) -> dict[str, Any]:
     runtime = runtime_of(request)
     record, secret = await issue_key(runtime.engine, principal.workspace_id, role=body.role, name=body.name)
-    await runtime.catalog.refresh()
-    return key_object(record, secret)
+    if body.limits is not None or body.budget is not None:
+        await set_key_limits(runtime, principal, record.id, body.limits, body.budget, replace_budget=True)
+    else:
+        await runtime.catalog.refresh()
+    extras = await key_extras(runtime, principal.workspace_id)
+    return key_object(record, secret, extras=extras.get(record.id))
 
 
-@router.get("", summary="List this workspace's keys (never their secrets)")
+@router.get("", summary="List this workspace's keys (never their secrets), with limits and budgets")
 async def list_keys(request: Request, principal: Admin) -> dict[str, Any]:
-    keys = await repository.list_keys(runtime_of(request).engine, principal.workspace_id)
-    return {"object": "list", "data": [key_object(key) for key in keys]}
+    runtime = runtime_of(request)
+    keys = await repository.list_keys(runtime.engine, principal.workspace_id)
+    extras = await key_extras(runtime, principal.workspace_id)
+    return {"object": "list", "data": [key_object(key, extras=extras.get(key.id)) for key in keys]}
+
+
+@router.patch("/{key_id}", summary="Change a key's limits or budget")
+async def update_key(key_id: str, body: ApiKeyUpdate, request: Request, principal: Admin) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    key = next(
+        (k for k in await repository.list_keys(runtime.engine, principal.workspace_id) if k.id == key_id),
+        None,
+    )
+    if key is None:
+        raise _key_not_found(key_id)
+    limits = body.limits if "limits" in body.model_fields_set else None
+    if "limits" in body.model_fields_set and body.limits is None:
+        limits = KeyLimits()
+    await set_key_limits(
+        runtime, principal, key_id, limits, body.budget, replace_budget="budget" in body.model_fields_set
+    )
+    extras = await key_extras(runtime, principal.workspace_id)
+    return key_object(key, extras=extras.get(key_id))
+
+
+def _key_not_found(key_id: str) -> NotFound:
+    return NotFound(f"No API key with id '{key_id}' in this workspace.", param="id", code="api_key_not_found")
 
 
 @router.delete("/{key_id}", summary="Revoke a key, at once")
@@ -37,8 +68,6 @@ async def revoke_key(key_id: str, request: Request, principal: Admin) -> dict[st
     runtime = runtime_of(request)
     revoked = await repository.revoke_key(runtime.engine, principal.workspace_id, key_id)
     if revoked is None:
-        raise NotFound(
-            f"No API key with id '{key_id}' in this workspace.", param="id", code="api_key_not_found"
-        )
+        raise _key_not_found(key_id)
     await runtime.catalog.refresh()
     return {"id": key_id, "object": "api_key", "deleted": True, "revoked": True}

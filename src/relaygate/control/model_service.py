@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +15,11 @@ from relaygate.crypto import Keyring, Sealed, mask_secret
 from relaygate.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from relaygate.store import repository
 from relaygate.store.records import Model, new_id, utcnow
+from relaygate.upstream.claims import settle_capabilities
 from relaygate.upstream.probe import CheckListener, Prober, ProbeReport
 from relaygate.upstream.ssrf import UpstreamGuard, literal_ip
 
+from .probe_quota import ProbeQuota
 from .schemas import ModelCreate, ModelFields, ModelUpdate
 
 _GENERIC_LABELS = {
@@ -70,8 +73,15 @@ def _failure(report: ProbeReport) -> ValidationFailed:
 
 class ModelService:
     def __init__(
-        self, engine: AsyncEngine, keyring: Keyring, guard: UpstreamGuard, prober: Prober, catalog: Catalog
+        self,
+        engine: AsyncEngine,
+        keyring: Keyring,
+        guard: UpstreamGuard,
+        prober: Prober,
+        catalog: Catalog,
+        probe_quota: ProbeQuota | None = None,
     ) -> None:
+        self._probe_quota = probe_quota or ProbeQuota(0)
         self._engine = engine
         self._keyring = keyring
         self._guard = guard
@@ -100,10 +110,22 @@ class ModelService:
                 )
 
     async def _probe(
-        self, base_url: str, api_key: str, model_id: str, model_type: str, listener: CheckListener | None
+        self,
+        workspace_id: str,
+        base_url: str,
+        api_key: str,
+        model_id: str,
+        model_type: str,
+        listener: CheckListener | None,
+        *,
+        claims: Mapping[str, bool] | None = None,
+        full: bool = False,
     ) -> ProbeReport:
         await self._guard.check_url(base_url)
-        report = await self._prober.probe(base_url, api_key, model_id, model_type, listener)
+        self._probe_quota.take(workspace_id)
+        report = await self._prober.probe(
+            base_url, api_key, model_id, model_type, listener, claims=claims, full=full
+        )
         if report.failed is not None:
             raise _failure(report)
         return report
@@ -137,7 +159,17 @@ class ModelService:
         provider = body.provider or derive_provider(body.base_url, self._guard)
         router_id = f"{provider}/{body.model_id}"
         await self._ensure_free(workspace_id, router_id)
-        report = await self._probe(body.base_url, body.api_key, body.model_id, body.model_type, listener)
+        claims = body.capabilities()
+        report = await self._probe(
+            workspace_id,
+            body.base_url,
+            body.api_key,
+            body.model_id,
+            body.model_type,
+            listener,
+            claims=claims,
+            full=body.full_probe,
+        )
         now = utcnow()
         model_id = new_id()
         model = Model(
@@ -147,7 +179,7 @@ class ModelService:
             provider=provider,
             model_id=body.model_id,
             base_url=body.base_url.rstrip("/"),
-            capabilities=body.capabilities(),
+            capabilities=settle_capabilities(claims, report.verified, force=body.force, given=claims),
             configuration=body.configuration or {},
             validation=report.as_dict(),
             enabled=body.enabled if body.enabled is not None else True,
@@ -192,12 +224,26 @@ class ModelService:
             or upstream_model != current.model_id
             or body.model_type != current.model_type
         )
-        if connection_changed:
-            report = await self._probe(base_url, api_key, upstream_model, body.model_type, listener)
+        claimed_now = body.capabilities()
+        capabilities = {**current.capabilities, **claimed_now}
+        newly_claimed = any(on and not current.capabilities.get(name) for name, on in claimed_now.items())
+        if connection_changed or newly_claimed or body.full_probe:
+            report = await self._probe(
+                workspace_id,
+                base_url,
+                api_key,
+                upstream_model,
+                body.model_type,
+                listener,
+                claims=capabilities,
+                full=body.full_probe,
+            )
             changes["validation"] = report.as_dict()
+            capabilities = settle_capabilities(
+                capabilities, report.verified, force=body.force, given=claimed_now
+            )
         if body.api_key is not None:
             changes.update(self._seal(current.id, body.api_key))
-        capabilities = {**current.capabilities, **body.capabilities()}
         updated = dataclasses.replace(
             current,
             **changes,
@@ -222,8 +268,14 @@ class ModelService:
     ) -> Model:
         current = await self.get(workspace_id, model_id)
         await self._guard.check_url(current.base_url)
+        self._probe_quota.take(workspace_id)
         report = await self._prober.probe(
-            current.base_url, self._current_key(current), current.model_id, current.model_type, listener
+            current.base_url,
+            self._current_key(current),
+            current.model_id,
+            current.model_type,
+            listener,
+            claims=current.capabilities,  # reported; the stored flags change only by create/PATCH
         )
         updated = dataclasses.replace(current, validation=report.as_dict(), updated_at=utcnow())
         await repository.replace_model(self._engine, updated)

@@ -88,7 +88,11 @@ async def list_models(request: Request, principal: Admin) -> dict[str, Any]:
 
 @router.get("/{model_id}", summary="Get one model")
 async def get_model(model_id: str, request: Request, principal: Admin) -> dict[str, Any]:
-    return model_object(await runtime_of(request).models.get(principal.workspace_id, model_id))
+    runtime = runtime_of(request)
+    body = model_object(await runtime.models.get(principal.workspace_id, model_id))
+    # relaygate's own addition to the seeds/003 object: this process's breaker for the upstream.
+    body["metadata"]["circuit_breaker"] = runtime.breakers.state_of(body["id"])
+    return body
 
 
 @router.delete("/{model_id}", summary="Delete a model")

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relaygate.router.endpoints import MODEL_TYPES
 
+from .limit_schemas import BudgetSpec, KeyLimits
+
 Text128 = Annotated[str, Field(min_length=1, max_length=128)]
 OptionalText128 = Annotated[str | None, Field(default=None, max_length=128)]
 Price = Annotated[Decimal | None, Field(default=None, ge=0, le=1_000_000, max_digits=20, decimal_places=10)]
@@ -33,6 +35,7 @@ CAPABILITY_FIELDS = (
     "supports_vision",
     "supports_image_edit",
     "has_reasoning",
+    "supports_responses_api",
 )
 
 
@@ -58,6 +61,11 @@ class ModelFields(BaseModel):
     supports_strict_tool: bool | None = None
     supports_tool_calling: bool | None = None
     supports_vision: bool | None = None
+    supports_responses_api: bool | None = None  # unset: the probe finds out
+    # Keep the claimed capabilities even where the probe's tests disagree.
+    force: bool = False
+    # Also make the paid calls the probe otherwise skips (image, stt, image edits).
+    full_probe: bool = False
     configuration: dict[str, Any] | None = None
     enabled: bool | None = None
 
@@ -106,3 +114,14 @@ class ApiKeyCreate(BaseModel):
 
     name: Text128 = "key"
     role: Literal["admin", "router"] = "router"
+    limits: KeyLimits | None = None
+    budget: BudgetSpec | None = None
+
+
+class ApiKeyUpdate(BaseModel):
+    """Only the fields sent change; ``budget: null`` removes the key's budget."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limits: KeyLimits | None = None
+    budget: BudgetSpec | None = None

@@ -17,6 +17,7 @@ import orjson
 
 from relaygate.catalog import Catalog, Principal, RoutableModel
 from relaygate.errors import AuthenticationFailed, InvalidRequest, NotFound, RelaygateError
+from relaygate.limits import Limiter
 from relaygate.router.asgi import (
     JSON_TYPE,
     ClientGone,
@@ -26,11 +27,15 @@ from relaygate.router.asgi import (
     send_bytes,
     send_error,
 )
-from relaygate.router.endpoints import JSON_ENDPOINTS
+from relaygate.router.auth_throttle import AuthThrottle
+from relaygate.router.endpoints import ENDPOINTS
 from relaygate.router.forward import Forwarder
+from relaygate.router.guards import InputGuard
 from relaygate.router.request import model_not_found, prepare
+from relaygate.router.special import SpecialCalls
 from relaygate.types import Receive, Scope, Send
 from relaygate.usage.events import UsageEvent
+from relaygate.usage.identity import annotate
 from relaygate.usage.recorder import UsageRecorder
 
 log = logging.getLogger("relaygate.router")
@@ -42,7 +47,7 @@ def _model_object(model: RoutableModel) -> dict[str, Any]:
     return {"id": model.router_id, "object": "model", "created": model.created, "owned_by": model.provider}
 
 
-def authenticate(catalog: Catalog, scope: Scope) -> Principal:
+def authenticate(catalog: Catalog, scope: Scope, throttle: AuthThrottle | None = None) -> Principal:
     value = header(scope, b"authorization")
     if not value:
         raise AuthenticationFailed(
@@ -55,30 +60,46 @@ def authenticate(catalog: Catalog, scope: Scope) -> Principal:
     if scheme.lower() == b"bearer" and token.strip():
         principal = catalog.principal(hashlib.sha256(token.strip()).hexdigest())
     if principal is None:
+        if throttle is not None:
+            throttle.failed(scope)  # 429 instead of 401 once this client has failed too often
         raise AuthenticationFailed("Incorrect API key provided. Use a relaygate key of this server.")
     return principal
 
 
 class RouterApp:
     def __init__(
-        self, catalog: Catalog, forwarder: Forwarder, recorder: UsageRecorder, max_body: int
+        self,
+        catalog: Catalog,
+        forwarder: Forwarder,
+        recorder: UsageRecorder,
+        max_body: int,
+        *,
+        guard: InputGuard | None = None,
+        auth_throttle: AuthThrottle | None = None,
+        limits: Limiter | None = None,
+        max_upload: int | None = None,
     ) -> None:
         self._catalog = catalog
         self._forwarder = forwarder
         self._recorder = recorder
         self._max_body = max_body
+        self._guard = guard
+        self.auth_throttle = auth_throttle  # shared with the control plane's authentication
+        self.limits = limits  # set by the runtime
+        self.tracing = False  # keep the client's traceparent for OpenTelemetry (runtime)
+        self._special = SpecialCalls(catalog, max_body, max_upload or max_body, guard)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = time.perf_counter()
         request_id = "req_" + secrets.token_hex(12)
         event: UsageEvent | None = None
         try:
-            principal = authenticate(self._catalog, scope)
+            principal = authenticate(self._catalog, scope, self.auth_throttle)
             method = scope["method"]
             if method == "GET":
                 await self._get(principal, path, send, request_id)
                 return
-            endpoint = JSON_ENDPOINTS.get(path)
+            endpoint = ENDPOINTS.get(path)
             if endpoint is None or method != "POST":
                 raise NotFound(
                     f"Unknown router endpoint: {method} {path}. See the OpenAI API reference.",
@@ -108,9 +129,21 @@ class RouterApp:
         event: UsageEvent,
         started: float,
     ) -> None:
-        raw = await read_body(scope, receive, self._max_body)
-        call = prepare(raw, JSON_ENDPOINTS[path], principal, self._catalog)
-        watcher = cancel_on_disconnect(receive)
+        endpoint = ENDPOINTS[path]
+        uploading = None  # set once a streamed upload was read whole
+        if endpoint.kind == "json":
+            raw = await read_body(scope, receive, self._max_body)
+            call = prepare(raw, endpoint, principal, self._catalog, self._guard)
+            path = endpoint.path
+        else:
+            call, path, uploading = await self._special.prepare(endpoint, scope, receive, principal)
+        annotate(event, call.routing, header(scope, b"x-relaygate-identity"))
+        if self.tracing:
+            event.trace_parent = (header(scope, b"traceparent") or b"").decode("latin-1") or None
+        ticket = None
+        if self.limits is not None and self.limits.active(principal.workspace_id):
+            ticket = await self.limits.admit(principal, call, event)
+        watcher = cancel_on_disconnect(receive, uploading)
         try:
             await self._forwarder.forward(call, path, send, event, started)
         except asyncio.CancelledError:
@@ -121,6 +154,8 @@ class RouterApp:
             event.status, event.error_code = 499, "client_disconnected"
         finally:
             watcher.cancel()
+            if ticket is not None and self.limits is not None:
+                self.limits.settle(ticket, event)
 
     async def _get(self, principal: Principal, path: str, send: Send, request_id: str) -> None:
         headers = [JSON_TYPE, (b"x-request-id", request_id.encode())]
@@ -135,6 +170,6 @@ class RouterApp:
                 raise model_not_found(router_id)
             await send_bytes(send, 200, orjson.dumps(_model_object(model)), headers)
             return
-        if path in JSON_ENDPOINTS:
+        if path in ENDPOINTS:
             raise InvalidRequest(f"{path} takes POST, not GET.", code="method_not_allowed")
         raise NotFound(f"Unknown router endpoint: GET {path}.", code="unknown_url")

@@ -64,14 +64,17 @@ async def send_error(send: Send, error: RelaygateError, extra: Iterable[tuple[by
     await send_bytes(send, error.status, error.body_bytes(), headers)
 
 
-def cancel_on_disconnect(receive: Receive) -> asyncio.Task[None]:
+def cancel_on_disconnect(receive: Receive, after: asyncio.Event | None = None) -> asyncio.Task[None]:
     """Watch for the client going away and cancel the current task when it does.
 
-    The body has been read already, so the next ASGI message can only be the disconnect.
+    The body has been read already (or will have been once ``after`` is set: a streamed
+    upload), so the next ASGI message can only be the disconnect.
     """
     owner = asyncio.current_task()
 
     async def watch() -> None:
+        if after is not None:
+            await after.wait()
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":

@@ -7,20 +7,34 @@ with their upstream status. Streams are relayed event by event as they arrive (s
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
 
 import orjson
 
-from relaygate.errors import RelaygateError, UpstreamTimeout, UpstreamUnavailable
+from relaygate.catalog import RoutableModel
+from relaygate.errors import RelaygateError
+from relaygate.router.answers import EventRelay
 from relaygate.router.asgi import RawHeaders, send_bytes
+from relaygate.router.cache import ResponseCache, cache_key, pack, replay_as_stream, unpack
+from relaygate.router.media import binary_headers, relay_bytes
+from relaygate.router.policy import RoutePolicy, RouteRecord, transport_failure
 from relaygate.router.request import PreparedCall
+from relaygate.router.routing import RoutingPlan, payload_for
 from relaygate.router.sse import StreamRelay
+from relaygate.router.upstream_answers import (
+    check_events,
+    check_success_answer,
+    error_answer,
+    invalid_answer,
+)
 from relaygate.types import Send
-from relaygate.upstream.transport import TimedOut, Transport, TransportError, UpstreamResponse
+from relaygate.upstream.transport import Transport, TransportError, UpstreamResponse
 from relaygate.usage.events import UsageEvent
-from relaygate.usage.pricing import token_cost_nano
+from relaygate.usage.extract import StreamText, settle_usage, take_answer
+from relaygate.usage.pricing import price_event
 
 log = logging.getLogger("relaygate.router")
 
@@ -28,11 +42,7 @@ _SSE_HEADERS: RawHeaders = [(b"cache-control", b"no-cache"), (b"x-accel-bufferin
 
 
 def upstream_error(call: PreparedCall, exc: TransportError) -> RelaygateError:
-    # The client learns which model failed and how; the upstream's address stays in our log.
-    log.warning("upstream of %s failed: %s", call.model.router_id, exc)
-    if isinstance(exc, TimedOut):
-        return UpstreamTimeout(f"The upstream of model '{call.model.router_id}' did not answer in time.")
-    return UpstreamUnavailable(f"The upstream of model '{call.model.router_id}' could not be reached.")
+    return transport_failure(call.model, exc)
 
 
 def _content_type(response: UpstreamResponse, default: bytes) -> bytes:
@@ -42,59 +52,101 @@ def _content_type(response: UpstreamResponse, default: bytes) -> bytes:
     return default
 
 
-def _relaygate_headers(call: PreparedCall, request_id: str) -> RawHeaders:
-    return [
-        (b"x-request-id", request_id.encode()),
-        (b"x-relaygate-model", call.model.router_id.encode()),
-        (b"x-relaygate-provider", call.model.provider.encode()),
-        (b"x-relaygate-attempts", b"1"),
-        (b"x-relaygate-fallback", b"false"),
-        (b"x-relaygate-cache", b"bypass"),
-    ]
+def _relaygate_headers(call: PreparedCall, record: RouteRecord, request_id: str) -> RawHeaders:
+    return [*record.headers(request_id), *call.response_headers]
 
 
 class Forwarder:
-    def __init__(self, transport: Transport, timeout: float) -> None:
+    def __init__(self, transport: Transport, policy: RoutePolicy, cache: ResponseCache) -> None:
         self._transport = transport
-        self._timeout = timeout
+        self._policy = policy
+        self._cache = cache
 
-    def _upstream_headers(self, call: PreparedCall) -> list[tuple[str, str]]:
+    def _upstream_headers(self, call: PreparedCall, model: RoutableModel) -> list[tuple[str, str]]:
         accept = "text/event-stream" if call.stream else "application/json"
+        if call.upload is not None:
+            return [("authorization", model.authorization), ("accept", accept), *call.upload.headers]
         return [
-            ("authorization", call.model.authorization),
+            ("authorization", model.authorization),
             ("content-type", "application/json"),
             ("accept", accept),
         ]
 
-    async def _open(self, call: PreparedCall, path: str) -> UpstreamResponse:
-        try:
-            return await self._transport.send(
-                "POST",
-                call.model.base_url + path,
-                self._upstream_headers(call),
-                call.payload,
-                stream=call.stream,
-                total_timeout=None if call.stream else self._timeout,
-            )
-        except TransportError as exc:
-            raise upstream_error(call, exc) from None
+    async def _open(
+        self, call: PreparedCall, path: str, model: RoutableModel, total_timeout: float | None
+    ) -> UpstreamResponse:
+        """One attempt against one candidate model: the policy's ``OpenAttempt``."""
+        return await self._transport.send(
+            "POST",
+            model.base_url + path,
+            self._upstream_headers(call, model),
+            payload_for(call, model),
+            stream=call.stream or (call.answer is not None and call.answer.binary),
+            total_timeout=total_timeout,
+            body_stream=call.upload.chunks() if call.upload is not None else None,
+        )
 
     async def forward(
         self, call: PreparedCall, path: str, send: Send, event: UsageEvent, started: float
     ) -> None:
-        event.router_model = call.model.router_id
-        event.upstream_model = call.model.model_id
         event.stream = call.stream
+        record = RouteRecord(call.model)
+        plan = self._policy.plan(call)
+        if (
+            plan is not None
+            and plan.cache_ttl is not None
+            and await self._answer_from_cache(call, path, plan, record, send, event)
+        ):
+            return
         upstream_started = time.perf_counter()
-        response = await self._open(call, path)
+        try:
+            response = await self._policy.run(
+                plan, record, functools.partial(self._open, call, path), stream=call.stream
+            )
+        finally:
+            call.model = record.model  # the model that answered: its id, prices and headers
+            event.router_model, event.upstream_model = call.model.router_id, call.model.model_id
+            event.attempts, event.fallback_used = record.attempts, record.fallback
         event.ttfb_ms = (time.perf_counter() - started) * 1000
         is_sse = call.stream and response.status < 400 and b"event-stream" in _content_type(response, b"")
-        if is_sse:
-            await self._relay_stream(
-                call, response, send, event, request_headers=_relaygate_headers(call, event.request_id)
-            )
+        if call.answer is not None and call.answer.binary and response.status < 300:
+            await self._relay_binary(call, response, send, event, record)
+        elif is_sse:
+            headers = _relaygate_headers(call, record, event.request_id)
+            await self._relay_stream(call, response, send, event, request_headers=headers)
         else:
-            await self._relay_unary(call, response, send, event, upstream_started, started)
+            await self._relay_unary(call, response, send, event, upstream_started, started, record)
+
+    async def _answer_from_cache(
+        self,
+        call: PreparedCall,
+        path: str,
+        plan: RoutingPlan,
+        record: RouteRecord,
+        send: Send,
+        event: UsageEvent,
+    ) -> bool:
+        """Answer from the cache when it holds this request; else note the key for storing."""
+        assert plan.cache_ttl is not None
+        key = cache_key(call.model.workspace_id, call.model.router_id, path, call.payload)
+        record.cache, record.cache_key, record.cache_ttl = "miss", key, plan.cache_ttl
+        entry = await self._cache.get(key)
+        if entry is None:
+            return False
+        router_id, body = unpack(entry)
+        if call.stream:
+            replay = replay_as_stream(body, include_usage=not call.hide_usage)
+            if replay is None:
+                return False
+            body, headers = replay, [(b"content-type", b"text/event-stream"), *_SSE_HEADERS]
+        else:
+            headers = [(b"content-type", b"application/json")]
+        record.model = self._policy.model_named(call.model.workspace_id, router_id) or call.model
+        record.cache, record.attempts = "hit", 0
+        event.router_model, event.upstream_model = record.model.router_id, record.model.model_id
+        event.status, event.attempts, event.cache_hit = 200, 0, True
+        await send_bytes(send, 200, body, [*_relaygate_headers(call, record, event.request_id), *headers])
+        return True
 
     async def _relay_unary(
         self,
@@ -104,6 +156,7 @@ class Forwarder:
         event: UsageEvent,
         upstream_started: float,
         started: float,
+        record: RouteRecord,
     ) -> None:
         try:
             body = await response.read()
@@ -113,27 +166,37 @@ class Forwarder:
             await response.aclose()
         upstream_ms = (time.perf_counter() - upstream_started) * 1000
         event.status = response.status
+        content_type = _content_type(response, b"application/json")
+        if response.status < 400:
+            check_success_answer(call.model.router_id, response.status, content_type, body)
         if response.status < 300 and body[:1] == b"{":
             body = self._rewrite_answer(call, body, event)
+            if call.answer is not None:
+                body = call.answer.rewrite(call.model, body)
         elif response.status >= 400:
             event.error_code = "upstream_error"
-        headers = _relaygate_headers(call, event.request_id)
-        headers.append((b"content-type", _content_type(response, b"application/json")))
+            secret = call.model.authorization.removeprefix("Bearer ")
+            body, content_type = error_answer(
+                call.model.router_id, response.status, content_type, body, secret
+            )
+        headers = _relaygate_headers(call, record, event.request_id)
+        headers.append((b"content-type", content_type))
         overhead = (time.perf_counter() - started) * 1000 - upstream_ms
         event.overhead_ms = overhead
         headers.append((b"x-relaygate-overhead-ms", f"{overhead:.3f}".encode()))
         await send_bytes(send, response.status, body, headers)
+        if record.cache_key is not None and response.status == 200 and not call.stream:
+            await self._cache.put(record.cache_key, pack(call.model.router_id, body), record.cache_ttl)
 
     def _rewrite_answer(self, call: PreparedCall, body: bytes, event: UsageEvent) -> bytes:
         try:
             data: Any = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return body
+            raise invalid_answer(call.model.router_id, "sent JSON that does not parse") from None
         if not isinstance(data, dict):
             return body
-        usage = data.get("usage")
-        if isinstance(usage, dict):
-            self._account(call, usage, event)
+        take_answer(event, data)
+        settle_usage(event, call.model, call.payload, answer=data)
         if "model" in data:
             data["model"] = call.model.router_id
             return orjson.dumps(data)
@@ -141,9 +204,7 @@ class Forwarder:
 
     def _account(self, call: PreparedCall, usage: dict[str, Any], event: UsageEvent) -> None:
         event.apply_usage(usage)
-        event.cost_nano = token_cost_nano(
-            event.prompt_tokens, event.completion_tokens, call.model.input_cost, call.model.output_cost
-        )
+        price_event(event, call.model)
 
     async def _relay_stream(
         self,
@@ -153,7 +214,11 @@ class Forwarder:
         event: UsageEvent,
         request_headers: RawHeaders,
     ) -> None:
-        relay = StreamRelay(call.model.model_id, call.model.router_id, hide_usage=call.hide_usage)
+        relay: EventRelay = (
+            call.answer.stream_relay(call.model, call.hide_usage)
+            if call.answer is not None
+            else StreamRelay(call.model.model_id, call.model.router_id, hide_usage=call.hide_usage)
+        )
         headers = [
             *request_headers,
             (b"content-type", _content_type(response, b"text/event-stream")),
@@ -161,10 +226,13 @@ class Forwarder:
         ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         event.status = response.status
+        relayed = StreamText()  # kept only to count tokens if the upstream reports none
         try:
             async for chunk in response.chunks():
                 out = relay.feed(chunk)
                 if out:
+                    relayed.add(out)
+                    check_events(out)
                     await send({"type": "http.response.body", "body": out, "more_body": True})
             tail = relay.flush()
             if tail:
@@ -186,4 +254,29 @@ class Forwarder:
             await response.aclose()
             if relay.usage is not None:
                 self._account(call, relay.usage, event)
+            else:
+                settle_usage(event, call.model, call.payload, stream=relayed)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _relay_binary(
+        self,
+        call: PreparedCall,
+        response: UpstreamResponse,
+        send: Send,
+        event: UsageEvent,
+        record: RouteRecord,
+    ) -> None:
+        """Audio and other bytes: relayed as they arrive with the upstream's type and length."""
+        headers = [*_relaygate_headers(call, record, event.request_id), *binary_headers(response)]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        event.status = response.status
+        try:
+            await relay_bytes(response, send)
+        except TransportError as exc:
+            error = upstream_error(call, exc)
+            event.status, event.error_code = error.status, error.code
+            return  # the response stays unfinished: the client sees it cut off, not complete
+        finally:
+            await response.aclose()
+            settle_usage(event, call.model, call.payload)  # speech: the input's characters
         await send({"type": "http.response.body", "body": b"", "more_body": False})

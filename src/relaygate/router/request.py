@@ -13,7 +13,12 @@ import orjson
 
 from relaygate.catalog import Catalog, Principal, RoutableModel
 from relaygate.errors import InvalidRequest, NotFound
-from relaygate.router.endpoints import Endpoint, type_label
+from relaygate.router.answers import Answer
+from relaygate.router.asgi import RawHeaders
+from relaygate.router.capabilities import check_chat, check_model_type
+from relaygate.router.endpoints import Endpoint
+from relaygate.router.guards import InputGuard, encode_body
+from relaygate.router.multipart import Upload
 
 # relaygate's own request extensions: read here, never sent upstream. Older clients of
 # the hosted router nest them under "orq".
@@ -37,6 +42,12 @@ class PreparedCall:
     stream: bool
     hide_usage: bool
     routing: dict[str, Any] = field(default_factory=dict)
+    # The fields filled from the model's defaults (None: the endpoint takes none), so a
+    # fallback model can put its own defaults in their place.
+    defaulted: tuple[str, ...] | None = None
+    answer: Answer | None = None  # None: JSON or chat SSE (see answers.py)
+    upload: Upload | None = None  # a multipart body streamed upstream instead of ``payload``
+    response_headers: RawHeaders = field(default_factory=list)  # e.g. parameters removed
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -76,6 +87,8 @@ def extract_routing(body: dict[str, Any]) -> dict[str, Any]:
     routing: dict[str, Any] = {}
     nested = body.pop("orq", None)
     if isinstance(nested, dict):
+        if "retries" in nested and "retry" not in nested:  # the oldest clients' spelling
+            nested["retry"] = nested.pop("retries")
         routing.update((key, value) for key, value in nested.items() if key in ROUTING_FIELDS)
     for key in ROUTING_FIELDS:
         if key in body:
@@ -83,26 +96,36 @@ def extract_routing(body: dict[str, Any]) -> dict[str, Any]:
     return routing
 
 
-def _apply_defaults(body: dict[str, Any], model: RoutableModel) -> None:
+def apply_defaults(body: dict[str, Any], model: RoutableModel) -> tuple[str, ...]:
+    """Fill in the model's defaults the request left out; returns the keys it filled."""
+    filled: list[str] = []
     if model.max_tokens is not None and "max_tokens" not in body and "max_completion_tokens" not in body:
         body["max_tokens"] = model.max_tokens
+        filled.append("max_tokens")
     if model.temperature is not None and "temperature" not in body:
         body["temperature"] = model.temperature
+        filled.append("temperature")
+    return tuple(filled)
 
 
-def prepare(raw: bytes, endpoint: Endpoint, principal: Principal, catalog: Catalog) -> PreparedCall:
+def admit(
+    raw: bytes, endpoint: Endpoint, principal: Principal, catalog: Catalog, guard: InputGuard | None
+) -> tuple[dict[str, Any], RoutableModel, dict[str, Any]]:
+    """Parse and bound the body, find its model, check the type, take the routing fields out."""
     body = parse_json_object(raw)
+    if guard is not None:
+        guard.check(body)
     model = resolve_model(catalog, principal, body)
-    if model.model_type not in endpoint.model_types:
-        raise InvalidRequest(
-            f"Model '{model.router_id}' is {type_label(model.model_type)} and cannot serve {endpoint.name}; "
-            f"use {' or '.join(type_label(kind) for kind in sorted(endpoint.model_types))}.",
-            param="model",
-            code="model_type_mismatch",
-        )
-    routing = extract_routing(body)
-    if endpoint.accepts_defaults:
-        _apply_defaults(body, model)
+    check_model_type(model, endpoint)
+    return body, model, extract_routing(body)
+
+
+def prepare(
+    raw: bytes, endpoint: Endpoint, principal: Principal, catalog: Catalog, guard: InputGuard | None = None
+) -> PreparedCall:
+    body, model, routing = admit(raw, endpoint, principal, catalog, guard)
+    notes = check_chat(model, body) if endpoint.checks_chat else []
+    defaulted = apply_defaults(body, model) if endpoint.accepts_defaults else None
     body["model"] = model.model_id
     stream = body.get("stream") is True
     hide_usage = False
@@ -111,4 +134,7 @@ def prepare(raw: bytes, endpoint: Endpoint, principal: Principal, catalog: Catal
         if not (isinstance(options, dict) and options.get("include_usage") is True):
             body["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
             hide_usage = True
-    return PreparedCall(model, orjson.dumps(body), stream, hide_usage, routing)
+    payload = encode_body(body)
+    return PreparedCall(
+        model, payload, stream, hide_usage, routing, defaulted, endpoint.answer, response_headers=notes
+    )

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from relaygate.settings import Settings
+
+_CONNECT_TIMEOUT_S = 5.0
+
+# What "the store is unreachable" looks like: SQLAlchemy wraps errors raised by a
+# statement, but asyncpg's connect raises its own and the socket's errors unwrapped.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    DBAPIError,
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for a store that cannot be reached; False for a statement the store refused."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, UNAVAILABLE)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -27,6 +50,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(settings.database_url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # asyncpg waits 60 s for a connection by default: with the database down, control-plane
+    # writes should fail fast (503) and the usage writer should retry, not hang.
+    is_asyncpg = settings.database_url.startswith("postgresql+asyncpg")
     return create_async_engine(
-        settings.database_url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+        settings.database_url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"timeout": _CONNECT_TIMEOUT_S} if is_asyncpg else {},
     )

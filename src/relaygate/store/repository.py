@@ -223,3 +223,19 @@ async def delete_model(engine: AsyncEngine, workspace_id: str, model_id: str) ->
         if result.rowcount:
             await _bump(conn)
     return bool(result.rowcount)
+
+
+async def reseal_model_key(
+    engine: AsyncEngine, model_id: str, old_ciphertext: bytes, key_id: str, ciphertext: bytes
+) -> bool:
+    """Replace a model's sealed API key if it is still ``old_ciphertext`` (master-key rotation)."""
+    table = tables.models
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(table)
+            .where((table.c.id == model_id) & (table.c.api_key_ciphertext == old_ciphertext))
+            .values(api_key_ciphertext=ciphertext, api_key_key_id=key_id)
+        )
+        if result.rowcount:
+            await _bump(conn)
+    return bool(result.rowcount)

@@ -10,14 +10,17 @@ and upstream errors quoted as status plus a truncated ``error.message``, never a
 from __future__ import annotations
 
 import asyncio
+import io
 import time
-from collections.abc import Awaitable, Callable
+import wave
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from relaygate.upstream.claims import ClaimChecks, Form, Outcome, check_claims
 from relaygate.upstream.transport import TimedOut, Transport, TransportError, UpstreamResponse
 
 MAX_PROBE_BYTES = 1024 * 1024
@@ -38,6 +41,27 @@ _MINIMAL_CALLS: dict[str, tuple[str, dict[str, Any]] | None] = {
 }
 
 
+def _silence_wav() -> bytes:
+    """A tenth of a second of silence, the smallest honest transcription input."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\0\0" * 800)
+    return buffer.getvalue()
+
+
+def _full_call(model_type: str, model_id: str) -> tuple[str, dict[str, Any] | Form] | None:
+    """The real (paid) call for the types checked by listing only, when ``full_probe`` asks."""
+    if model_type == "image":
+        return "/images/generations", {"model": model_id, "prompt": "a single dot", "n": 1}
+    if model_type == "stt":
+        audio = ("silence.wav", "audio/wav", _silence_wav())
+        return "/audio/transcriptions", Form.build({"model": model_id}, {"file": audio})
+    return None
+
+
 @dataclass
 class Check:
     name: str
@@ -51,6 +75,7 @@ class ProbeReport:
     checks: list[Check] = field(default_factory=list)
     validated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     listed_models: list[str] | None = None
+    verified: dict[str, bool] = field(default_factory=dict)  # capability -> the probe's verdict
 
     @property
     def failed(self) -> Check | None:
@@ -123,11 +148,14 @@ class Prober:
         self._timeout = timeout
 
     async def _call(
-        self, method: str, url: str, api_key: str, payload: dict[str, Any] | None
+        self, method: str, url: str, api_key: str, payload: dict[str, Any] | Form | None
     ) -> tuple[int, bytes, float]:
         headers = [("authorization", f"Bearer {api_key}"), ("accept", "application/json")]
         body = None
-        if payload is not None:
+        if isinstance(payload, Form):
+            headers.append(("content-type", payload.content_type))
+            body = payload.body
+        elif payload is not None:
             headers.append(("content-type", "application/json"))
             body = orjson.dumps(payload)
         started = time.perf_counter()
@@ -144,16 +172,49 @@ class Prober:
         model_id: str,
         model_type: str,
         listener: CheckListener | None = None,
+        *,
+        claims: Mapping[str, bool] | None = None,
+        full: bool = False,
     ) -> ProbeReport:
+        """``claims``: capability flags to test; ``full``: make the paid call listing-only types skip."""
         run = _Run(listener)
+        base = base_url.rstrip("/")
         try:
             async with asyncio.timeout(self._timeout):
-                await self._steps(run, base_url.rstrip("/"), api_key, model_id, model_type)
+                await self._steps(run, base, api_key, model_id, model_type, full)
         except TimeoutError:
             await run.add(Check("timeout", "failed", f"the probe did not finish within {self._timeout:g} s"))
+        if run.report.failed is None:
+            await self._claims(run, base, api_key, model_id, model_type, claims or {}, full)
         return run.report
 
-    async def _steps(self, run: _Run, base: str, api_key: str, model_id: str, model_type: str) -> None:
+    async def _claims(
+        self,
+        run: _Run,
+        base: str,
+        api_key: str,
+        model_id: str,
+        model_type: str,
+        claims: Mapping[str, bool],
+        full: bool,
+    ) -> None:
+        async def call(path: str, payload: dict[str, Any] | Form) -> tuple[int, bytes, float]:
+            return await self._call("POST", f"{base}{path}", api_key, payload)
+
+        async def report(name: str, outcome: Outcome, ms: float) -> None:
+            await run.add(Check(name, outcome.status, outcome.message, ms))
+
+        checks = ClaimChecks(call, quote_upstream, model_id)
+        try:
+            async with asyncio.timeout(self._timeout):
+                run.report.verified = await check_claims(checks, report, model_type, claims, full)
+        except TimeoutError:
+            message = f"the capability checks did not finish within {self._timeout:g} s; claims kept as given"
+            await run.add(Check("capabilities", "warning", message))
+
+    async def _steps(
+        self, run: _Run, base: str, api_key: str, model_id: str, model_type: str, full: bool = False
+    ) -> None:
         try:
             status, body, ms = await self._call("GET", f"{base}/models", api_key, None)
         except TransportError as exc:
@@ -164,7 +225,7 @@ class Prober:
         auth_known = await self._judge_listing(run, status, body, model_id)
         if auth_known is False:
             return
-        await self._minimal_call(run, base, api_key, model_id, model_type, auth_known=auth_known)
+        await self._minimal_call(run, base, api_key, model_id, model_type, auth_known=auth_known, full=full)
 
     async def _judge_listing(self, run: _Run, status: int, body: bytes, model_id: str) -> bool | None:
         """True: key accepted; False: key rejected (probe over); None: cannot tell yet."""
@@ -192,10 +253,25 @@ class Prober:
         return True
 
     async def _minimal_call(
-        self, run: _Run, base: str, api_key: str, model_id: str, model_type: str, *, auth_known: bool | None
+        self,
+        run: _Run,
+        base: str,
+        api_key: str,
+        model_id: str,
+        model_type: str,
+        *,
+        auth_known: bool | None,
+        full: bool = False,
     ) -> None:
         minimal = _MINIMAL_CALLS.get(model_type)
-        if minimal is None:
+        request: tuple[str, dict[str, Any] | Form] | None = (
+            (minimal[0], {"model": model_id, **minimal[1]})
+            if minimal is not None
+            else _full_call(model_type, model_id)
+            if full
+            else None
+        )
+        if request is None:
             if auth_known is None:
                 await run.add(
                     Check(
@@ -208,15 +284,14 @@ class Prober:
                 Check(
                     "capability",
                     "skipped",
-                    f"{model_type} models are checked by listing only (a real call costs money)",
+                    f"{model_type} models are checked by listing only (a real call costs money; "
+                    "send full_probe: true to make one)",
                 )
             )
             return
-        path, payload = minimal
+        path, payload = request
         try:
-            status, body, ms = await self._call(
-                "POST", f"{base}{path}", api_key, {"model": model_id, **payload}
-            )
+            status, body, ms = await self._call("POST", f"{base}{path}", api_key, payload)
         except TransportError as exc:
             await run.add(Check("capability", "failed", f"POST {path} failed: {exc}"))
             return

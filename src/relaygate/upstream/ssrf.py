@@ -16,10 +16,13 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pyreqwest.http import Url
+
 from relaygate.errors import UpstreamRefused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}\.?$", re.IGNORECASE)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # an IPv4 address behind a NAT64 gateway
 _HOW_TO_ALLOW = (
     "set RELAYGATE_ALLOW_PRIVATE_UPSTREAMS=1, or add the host or its network to "
     "RELAYGATE_UPSTREAM_ALLOWLIST (comma-separated hosts and CIDRs), to allow internal upstreams"
@@ -52,9 +55,15 @@ def literal_ip(host: str) -> IPAddress | None:
     return None
 
 
+def _nat64(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _forbidden_reason(ip: IPAddress) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address):
-        for embedded in (ip.ipv4_mapped, ip.sixtofour, (ip.teredo or (None, None))[1]):
+        for embedded in (ip.ipv4_mapped, ip.sixtofour, (ip.teredo or (None, None))[1], _nat64(ip)):
             if embedded is not None:
                 return _forbidden_reason(embedded)
     checks = (
@@ -90,19 +99,26 @@ class UpstreamGuard:
 
     def parse(self, url: str) -> Origin:
         """Scheme and host rules that hold whatever the host resolves to."""
+        # Parsed by the HTTP client's own (WHATWG) parser: the host judged here is the host
+        # it connects to, whatever tricks the URL plays (backslashes, empty authority, IDNA).
         try:
-            parts = urlsplit(url)
-            port = parts.port
+            parts = Url(url)
         except ValueError as exc:
-            raise UpstreamRefused(f"base_url is not a valid URL: {exc}", param="base_url") from exc
+            raise UpstreamRefused(f"base_url is not a valid URL: {exc}", param="base_url") from None
         if parts.scheme not in ("http", "https"):
             raise UpstreamRefused("base_url must use http or https", param="base_url")
-        if not parts.hostname:
+        host = parts.host_str
+        try:
+            python_host = urlsplit(url).hostname
+        except ValueError:
+            python_host = None
+        if not host or python_host is None:
             raise UpstreamRefused("base_url has no host", param="base_url")
         if parts.username or parts.password:
             raise UpstreamRefused("base_url must not carry credentials; use api_key", param="base_url")
-        default_port = 443 if parts.scheme == "https" else 80
-        return Origin(parts.scheme, parts.hostname.lower(), port or default_port)
+        port = parts.port_or_known_default
+        assert port is not None  # http and https have default ports
+        return Origin(parts.scheme, host.lower(), port)
 
     def _host_allowlisted(self, host: str) -> bool:
         return host in self._hosts or any(host.endswith(suffix) for suffix in self._suffixes)
@@ -125,19 +141,22 @@ class UpstreamGuard:
             return None
         if self._host_allowlisted(origin.host):
             return None
-        loop = asyncio.get_running_loop()
         try:
-            infos = await loop.getaddrinfo(origin.host, origin.port, type=socket.SOCK_STREAM)
+            addresses = await self.lookup(origin.host, origin.port)
         except OSError as exc:
             raise UpstreamRefused(
                 f"upstream host {origin.host} does not resolve: {exc.strerror or exc}",
                 param="base_url",
                 code="upstream_unresolvable",
-            ) from exc
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+            ) from None
         for address in addresses:  # every answer must pass, not just the first
             self.check_ip(address, origin.host)
         return str(addresses[0])
+
+    async def lookup(self, host: str, port: int) -> list[IPAddress]:
+        """The DNS answer for ``host`` (tests substitute a resolver that changes its mind)."""
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
     async def check_url(self, url: str) -> Origin:
         origin = self.parse(url)

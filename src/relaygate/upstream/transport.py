@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
 from pyreqwest.client import Client, ClientBuilder
 from pyreqwest.exceptions import ConnectError, PyreqwestError, RequestTimeoutError
-from pyreqwest.request import StreamRequest
-from pyreqwest.response import Response
+from pyreqwest.request import RequestBuilder, StreamRequest
+from pyreqwest.response import Response, ResponseBodyReader
 
 from relaygate.upstream.ssrf import Origin, UpstreamGuard
 
@@ -34,6 +34,7 @@ class TransportError(Exception):
     TransportError
      +-- ConnectFailed      (no connection: refused, reset, DNS, TLS)
      +-- TimedOut           (connect, read or total deadline passed)
+     +-- ResponseTooLarge   (answer bigger than its bound)
     """
 
 
@@ -43,6 +44,10 @@ class ConnectFailed(TransportError):
 
 class TimedOut(TransportError):
     pass
+
+
+class ResponseTooLarge(TransportError):
+    """The upstream's answer passed a size bound (RELAYGATE_MAX_UPSTREAM_BODY_BYTES, _STREAM_MAX_BYTES)."""
 
 
 class UpstreamResponse(Protocol):
@@ -66,6 +71,7 @@ class Transport(Protocol):
         *,
         stream: bool,
         total_timeout: float | None = None,
+        body_stream: AsyncIterable[bytes] | None = None,
     ) -> UpstreamResponse: ...
 
     async def aclose(self) -> None: ...
@@ -79,6 +85,51 @@ def _translate(exc: PyreqwestError) -> TransportError:
     if isinstance(exc, ConnectError):
         return ConnectFailed(reason)
     return ConnectFailed(reason)
+
+
+_UNARY_PREREAD = 64 * 1024  # a typical answer arrives whole with the headers
+
+
+class StreamBounds:
+    """Total duration and size of one streamed answer (``RELAYGATE_STREAM_MAX_*``).
+
+    Checked per chunk: a stream that keeps trickling ends here; one that stalls
+    completely ends at the read timeout.
+    """
+
+    def __init__(self, max_seconds: float = 1800.0, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self.max_seconds = max_seconds
+        self.max_bytes = max_bytes
+
+    def start(self) -> _StreamBudget:
+        return _StreamBudget(self, time.monotonic() + self.max_seconds)
+
+
+class _StreamBudget:
+    __slots__ = ("_bounds", "_deadline", "_left")
+
+    def __init__(self, bounds: StreamBounds, deadline: float) -> None:
+        self._bounds = bounds
+        self._deadline = deadline
+        self._left = bounds.max_bytes
+
+    def take(self, size: int) -> None:
+        self._left -= size
+        if self._left < 0:
+            raise ResponseTooLarge(f"the stream passed {self._bounds.max_bytes} bytes")
+        if time.monotonic() > self._deadline:
+            raise TimedOut(f"the stream ran longer than {self._bounds.max_seconds:g} s")
+
+
+async def read_at_most(reader: ResponseBodyReader, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while (chunk := await reader.read_chunk()) is not None:
+        size += len(chunk)
+        if size > limit:
+            raise ResponseTooLarge(f"the answer passed {limit} bytes")
+        parts.append(bytes(chunk))
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class _BufferedResponse:
@@ -100,23 +151,26 @@ class _BufferedResponse:
 
 
 class _StreamingResponse:
-    def __init__(self, request: StreamRequest, response: Response) -> None:
+    def __init__(self, request: StreamRequest, response: Response, bounds: StreamBounds) -> None:
         self._request = request
         self._reader = response.body_reader
         self.status = response.status
         self.headers = list(response.headers.items())
         self._closed = False
+        self._bounds = bounds
 
     async def read(self) -> bytes:
         parts = [chunk async for chunk in self.chunks()]
         return b"".join(parts)
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        limit = self._bounds.start()
         try:
             while True:
                 chunk = await self._reader.read_chunk()
                 if chunk is None:
                     return
+                limit.take(len(chunk))
                 yield bytes(chunk)
         except PyreqwestError as exc:
             raise _translate(exc) from None
@@ -141,8 +195,12 @@ class PyreqwestTransport:
         connect_timeout: float,
         read_timeout: float,
         dns_ttl: float = 60.0,
+        max_body_bytes: int = 64 * 1024 * 1024,
+        stream_bounds: StreamBounds | None = None,
     ) -> None:
         self._guard = guard
+        self._max_body = max_body_bytes
+        self._stream_bounds = stream_bounds or StreamBounds()
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._dns_ttl = dns_ttl
@@ -192,24 +250,41 @@ class PyreqwestTransport:
         *,
         stream: bool,
         total_timeout: float | None = None,
+        body_stream: AsyncIterable[bytes] | None = None,
     ) -> UpstreamResponse:
+        """``body_stream`` (instead of ``body``) is sent as it is produced; an exception it raises
+        (a size limit, the client gone) comes out of ``send`` unchanged."""
         client = await self._client(url)
         builder = client.request(method, url).headers(headers)
-        if body is not None:
+        if body_stream is not None:
+            builder = builder.body_stream(body_stream)
+        elif body is not None:
             builder = builder.body_bytes(body)
         if total_timeout is not None:
             builder = builder.timeout(timedelta(seconds=total_timeout))
         try:
             if not stream:
-                response = await builder.build().send()
-                return _BufferedResponse(response, bytes(await response.bytes()))
+                return await self._read_whole(builder)
             # pyreqwest pre-reads up to 64 KiB of a streamed body before returning the
             # response unless told not to: that would hold back a stream's first events.
             request = builder.streamed_read_buffer_limit(0).build_streamed()
             streamed = await request.__aenter__()
-            return _StreamingResponse(request, streamed)
+            return _StreamingResponse(request, streamed, self._stream_bounds)
         except PyreqwestError as exc:
             raise _translate(exc) from None
+
+    async def _read_whole(self, builder: RequestBuilder) -> _BufferedResponse:
+        """A unary answer, read up to ``max_body_bytes`` (a hostile upstream cannot fill memory)."""
+        request = builder.streamed_read_buffer_limit(_UNARY_PREREAD).build_streamed()
+        response = await request.__aenter__()
+        try:
+            declared = response.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self._max_body:
+                raise ResponseTooLarge(f"the answer declares {declared} bytes; the limit is {self._max_body}")
+            body = await read_at_most(response.body_reader, self._max_body)
+            return _BufferedResponse(response, body)
+        finally:
+            await request.__aexit__(None, None, None)
 
     async def aclose(self) -> None:
         clients = [pooled.client for pooled in self._clients.values()] + self._retired
