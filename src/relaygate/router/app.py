@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import secrets
 import time
@@ -88,10 +89,14 @@ class RouterApp:
         self.limits = limits  # set by the runtime
         self.tracing = False  # keep the client's traceparent for OpenTelemetry (runtime)
         self._special = SpecialCalls(catalog, max_body, max_upload or max_body, guard)
+        # Request ids: a random per-process prefix and a counter, unique across processes
+        # without a getrandom() call per request.
+        self._id_prefix = "req_" + secrets.token_hex(6)
+        self._id_counter = itertools.count()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = time.perf_counter()
-        request_id = "req_" + secrets.token_hex(12)
+        request_id = f"{self._id_prefix}{next(self._id_counter):012x}"
         event: UsageEvent | None = None
         try:
             principal = authenticate(self._catalog, scope, self.auth_throttle)
@@ -105,7 +110,9 @@ class RouterApp:
                     f"Unknown router endpoint: {method} {path}. See the OpenAI API reference.",
                     code="unknown_url",
                 )
-            event = UsageEvent(principal.workspace_id, principal.key_id, endpoint.name, request_id)
+            event = UsageEvent(
+                principal.workspace_id, principal.key_id, endpoint.name, request_id, id=request_id
+            )
             await self._forward(scope, receive, send, path, principal, event, started)
         except ClientGone:
             if event is not None:

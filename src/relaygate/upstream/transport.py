@@ -181,6 +181,9 @@ class _StreamingResponse:
             await self._request.__aexit__(None, None, None)
 
 
+_MAX_REMEMBERED_URLS = 4096
+
+
 @dataclass
 class _Pooled:
     client: Client
@@ -205,14 +208,27 @@ class PyreqwestTransport:
         self._read_timeout = read_timeout
         self._dns_ttl = dns_ttl
         self._clients: dict[Origin, _Pooled] = {}
-        self._retired: list[Client] = []
+        # Clients replaced after a DNS re-check, kept until their in-flight calls are done.
+        self._retired: list[tuple[float, Client]] = []
+        self._origins: dict[str, Origin] = {}
+        self._deadlines: dict[float, timedelta] = {}
         self._lock = asyncio.Lock()
 
     async def _client(self, url: str) -> Client:
-        origin = self._guard.parse(url)
+        # Hot path: the same few URLs (one per model and endpoint) come again and again,
+        # so the parsed origin is remembered per URL string.
+        origin = self._origins.get(url)
+        if origin is None:
+            origin = self._guard.parse(url)
+            if len(self._origins) >= _MAX_REMEMBERED_URLS:
+                self._origins.clear()
+            self._origins[url] = origin
         pooled = self._clients.get(origin)
         if pooled is not None and pooled.expires_at > time.monotonic():
             return pooled.client
+        return await self._renew(origin, pooled)
+
+    async def _renew(self, origin: Origin, pooled: _Pooled | None) -> Client:
         async with self._lock:
             pooled = self._clients.get(origin)
             if pooled is not None and pooled.expires_at > time.monotonic():
@@ -233,8 +249,9 @@ class PyreqwestTransport:
             )
             if pinned is not None:
                 builder = builder.resolve(origin.host, pinned, origin.port)
+            await self._close_retired()
             if pooled is not None:
-                self._retired.append(pooled.client)
+                self._retired.append((time.monotonic(), pooled.client))
             client = builder.build()
             # Literal and unpinned origins need no re-resolution; pinned ones are re-checked.
             ttl = self._dns_ttl if pinned is not None else float("inf")
@@ -261,7 +278,12 @@ class PyreqwestTransport:
         elif body is not None:
             builder = builder.body_bytes(body)
         if total_timeout is not None:
-            builder = builder.timeout(timedelta(seconds=total_timeout))
+            deadline = self._deadlines.get(total_timeout)
+            if deadline is None:
+                if len(self._deadlines) >= _MAX_REMEMBERED_URLS:
+                    self._deadlines.clear()
+                deadline = self._deadlines[total_timeout] = timedelta(seconds=total_timeout)
+            builder = builder.timeout(deadline)
         try:
             if not stream:
                 return await self._read_whole(builder)
@@ -286,8 +308,22 @@ class PyreqwestTransport:
         finally:
             await request.__aexit__(None, None, None)
 
+    async def _close_retired(self) -> None:
+        """Close replaced clients once no call they carried can still be running."""
+        grace = self._read_timeout + self._connect_timeout
+        now = time.monotonic()
+        keep: list[tuple[float, Client]] = []
+        for retired_at, client in self._retired:
+            if now - retired_at > grace:
+                await client.close()
+            else:
+                keep.append((retired_at, client))
+        self._retired = keep
+
     async def aclose(self) -> None:
-        clients = [pooled.client for pooled in self._clients.values()] + self._retired
+        clients = [pooled.client for pooled in self._clients.values()] + [
+            client for _, client in self._retired
+        ]
         self._clients.clear()
         self._retired.clear()
         for client in clients:
