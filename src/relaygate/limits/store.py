@@ -104,14 +104,8 @@ async def list_budgets(
 
 
 async def get_budget(engine: AsyncEngine, workspace_id: str, budget_id: str) -> Budget | None:
-    table = tables.budgets
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(table).where((table.c.id == budget_id) & (table.c.workspace_id == workspace_id))
-            )
-        ).first()
-    return _budget(row._mapping) if row else None
+    row = await repository.fetch_in_workspace(engine, tables.budgets, workspace_id, budget_id)
+    return _budget(row) if row else None
 
 
 async def insert_budget(engine: AsyncEngine, workspace_id: str, fields: dict[str, Any]) -> Budget:
@@ -129,7 +123,7 @@ async def update_budget(
     engine: AsyncEngine, workspace_id: str, budget_id: str, fields: dict[str, Any]
 ) -> Budget | None:
     table = tables.budgets
-    where = (table.c.id == budget_id) & (table.c.workspace_id == workspace_id)
+    where = repository.in_workspace(table, workspace_id, budget_id)
     async with engine.begin() as conn:
         result = await conn.execute(update(table).where(where).values(**fields, updated_at=utcnow()))
         if result.rowcount:
@@ -169,7 +163,7 @@ async def set_key_limits(
     tokens_per_minute: int | None,
 ) -> bool:
     table = tables.api_keys
-    where = (table.c.id == key_id) & (table.c.workspace_id == workspace_id)
+    where = repository.in_workspace(table, workspace_id, key_id)
     async with engine.begin() as conn:
         result = await conn.execute(
             update(table)

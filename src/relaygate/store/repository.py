@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, Table, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -29,6 +29,20 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+def in_workspace(table: Table, workspace_id: str, row_id: str) -> ColumnElement[bool]:
+    """The row ``row_id`` of ``table``, only when it belongs to ``workspace_id``: another
+    workspace's id matches nothing, exactly like an unknown one."""
+    return (table.c.id == row_id) & (table.c.workspace_id == workspace_id)
+
+
+async def fetch_in_workspace(
+    engine: AsyncEngine, table: Table, workspace_id: str, row_id: str
+) -> RowMapping | None:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(table).where(in_workspace(table, workspace_id, row_id)))).first()
+    return row._mapping if row else None
 
 
 async def _bump(conn: AsyncConnection) -> None:
@@ -144,7 +158,7 @@ async def list_keys(engine: AsyncEngine, workspace_id: str | None = None) -> lis
 async def revoke_key(engine: AsyncEngine, workspace_id: str, key_id: str) -> ApiKey | None:
     table = tables.api_keys
     async with engine.begin() as conn:
-        where = (table.c.id == key_id) & (table.c.workspace_id == workspace_id)
+        where = in_workspace(table, workspace_id, key_id)
         row = (await conn.execute(select(table).where(where))).first()
         if row is None:
             return None
@@ -195,14 +209,8 @@ async def replace_model(engine: AsyncEngine, model: Model) -> Model:
 
 
 async def get_model(engine: AsyncEngine, workspace_id: str, model_id: str) -> Model | None:
-    table = tables.models
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(table).where((table.c.id == model_id) & (table.c.workspace_id == workspace_id))
-            )
-        ).first()
-    return _model(row._mapping) if row else None
+    row = await fetch_in_workspace(engine, tables.models, workspace_id, model_id)
+    return _model(row) if row else None
 
 
 async def list_models(engine: AsyncEngine, workspace_id: str | None = None) -> list[Model]:
@@ -217,9 +225,7 @@ async def list_models(engine: AsyncEngine, workspace_id: str | None = None) -> l
 async def delete_model(engine: AsyncEngine, workspace_id: str, model_id: str) -> bool:
     table = tables.models
     async with engine.begin() as conn:
-        result = await conn.execute(
-            delete(table).where((table.c.id == model_id) & (table.c.workspace_id == workspace_id))
-        )
+        result = await conn.execute(delete(table).where(in_workspace(table, workspace_id, model_id)))
         if result.rowcount:
             await _bump(conn)
     return bool(result.rowcount)

@@ -129,10 +129,16 @@ class ClaimChecks:
         self._quote = quote
         self._model_id = model_id
 
+    def _refusal(self, status: int, body: bytes, what: str) -> Outcome | None:
+        """A warning quoting the upstream when it refused the test call, else None."""
+        if 200 <= status < 300:
+            return None
+        return Outcome("warning", f"the upstream rejected {what}: {self._quote(status, body)}")
+
     async def tool_calling(self) -> tuple[Outcome, float]:
         status, body, ms = await self._call("/chat/completions", _forced_tool_call(self._model_id, False))
-        if not 200 <= status < 300:
-            return Outcome("warning", f"the upstream rejected a tool call: {self._quote(status, body)}"), ms
+        if (refused := self._refusal(status, body, "a tool call")) is not None:
+            return refused, ms
         if _tool_arguments(body) is None:
             return Outcome(
                 "warning", "the upstream answered a forced tool call with text: it ignores tools"
@@ -141,8 +147,8 @@ class ClaimChecks:
 
     async def strict_tool(self) -> tuple[Outcome, float]:
         status, body, ms = await self._call("/chat/completions", _forced_tool_call(self._model_id, True))
-        if not 200 <= status < 300:
-            return Outcome("warning", f"the upstream rejected a strict tool: {self._quote(status, body)}"), ms
+        if (refused := self._refusal(status, body, "a strict tool")) is not None:
+            return refused, ms
         if not _is_ping_object(_tool_arguments(body)):
             return Outcome("warning", "a strict tool call's arguments did not match its one-field schema"), ms
         schema = {
@@ -151,9 +157,8 @@ class ClaimChecks:
         }
         payload = {"model": self._model_id, "messages": _USER, "response_format": schema, "max_tokens": 32}
         status, body, more = await self._call("/chat/completions", payload)
-        if not 200 <= status < 300:
-            message = f"the upstream rejected a strict JSON schema: {self._quote(status, body)}"
-            return Outcome("warning", message), ms + more
+        if (refused := self._refusal(status, body, "a strict JSON schema")) is not None:
+            return refused, ms + more
         if not _is_ping_object(_message(body).get("content")):
             return Outcome("warning", "structured output did not match its one-field schema"), ms + more
         return Outcome("passed", "a strict tool and a strict JSON schema were both followed"), ms + more
@@ -170,10 +175,8 @@ class ClaimChecks:
             "max_tokens": 1,
         }
         status, body, ms = await self._call("/chat/completions", payload)
-        if not 200 <= status < 300:
-            return Outcome(
-                "warning", f"the upstream rejected a 1-pixel image: {self._quote(status, body)}"
-            ), ms
+        if (refused := self._refusal(status, body, "a 1-pixel image")) is not None:
+            return refused, ms
         return Outcome("passed", "the upstream took a 1-pixel image"), ms
 
     async def reasoning(self) -> tuple[Outcome, float]:
@@ -184,10 +187,8 @@ class ClaimChecks:
             "max_completion_tokens": 16,
         }
         status, body, ms = await self._call("/chat/completions", payload)
-        if not 200 <= status < 300:
-            return Outcome(
-                "warning", f"the upstream rejected reasoning_effort: {self._quote(status, body)}"
-            ), ms
+        if (refused := self._refusal(status, body, "reasoning_effort")) is not None:
+            return refused, ms
         return Outcome("passed", "the upstream took reasoning_effort"), ms
 
     async def image_edit(self) -> tuple[Outcome, float]:
@@ -196,8 +197,8 @@ class ClaimChecks:
             {"image": ("pixel.png", "image/png", PIXEL_PNG)},
         )
         status, body, ms = await self._call("/images/edits", form)
-        if not 200 <= status < 300:
-            return Outcome("warning", f"the upstream rejected an image edit: {self._quote(status, body)}"), ms
+        if (refused := self._refusal(status, body, "an image edit")) is not None:
+            return refused, ms
         return Outcome("passed", "the upstream edited a 1-pixel image"), ms
 
     async def responses_api(self, claimed: bool) -> tuple[Outcome, float]:
