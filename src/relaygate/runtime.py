@@ -37,6 +37,7 @@ from relaygate.upstream.probe import Prober
 from relaygate.upstream.ssrf import UpstreamGuard
 from relaygate.upstream.transport import PyreqwestTransport, StreamBounds
 from relaygate.usage.recorder import UsageRecorder
+from relaygate.usage.writers import batch_writer
 
 log = logging.getLogger("relaygate")
 
@@ -103,7 +104,7 @@ class Runtime:
         )
         catalog = Catalog(engine, keyring, settings.catalog_poll_interval_s)
         recorder = UsageRecorder(
-            engine,
+            batch_writer(engine),
             capacity=settings.usage_queue_size,
             batch_size=settings.usage_batch_size,
             flush_interval=settings.usage_flush_interval_s,
@@ -150,6 +151,7 @@ class Runtime:
         self.tasks = [loop.create_task(self.catalog.poll_forever()), loop.create_task(self.recorder.run())]
         self.tasks.append(loop.create_task(self.catalog_sync.run()))
         self.tasks.append(loop.create_task(self.watchdog.run()))
+        self.tasks.append(loop.create_task(self.router.disconnects.run()))
         self.tasks.append(loop.create_task(self.limits.run()))
         self.drain.install()
         self.ready = True
@@ -166,6 +168,7 @@ class Runtime:
             await self.recorder.flush()
         except Exception as exc:
             log.error("could not store %d usage events at shutdown: %s", self.recorder.depth, exc)
+        await self.recorder.close()
         await self.transport.aclose()
         await self.redis.stop()
         await self.engine.dispose()

@@ -18,6 +18,7 @@ from relaygate.usage import query
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.pricing import nano_to_usd, price_event, token_cost_nano
 from relaygate.usage.recorder import UsageRecorder
+from relaygate.usage.writers import batch_writer
 
 PRICES = [Decimal("0.15"), Decimal("2.5"), Decimal("10"), Decimal("0.0375"), Decimal("60"), Decimal("1.1")]
 
@@ -87,7 +88,7 @@ async def _store_and_sum(home: Path, events: list[UsageEvent]) -> dict[str, int]
     try:
         await migrate.upgrade_to_head(engine)
         workspace = await repository.create_workspace(engine, "pricing")
-        recorder = UsageRecorder(engine, capacity=20_000, batch_size=500, flush_interval=0.05)
+        recorder = UsageRecorder(batch_writer(engine), capacity=20_000, batch_size=500, flush_interval=0.05)
         for event in events:
             event.workspace_id = workspace.id
             recorder.record(event)

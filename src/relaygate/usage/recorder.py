@@ -18,11 +18,8 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from relaygate.usage.batch_insert import EventInserter
 from relaygate.usage.events import UsageEvent
-from relaygate.usage.identities import upsert_identities
+from relaygate.usage.writers import BatchWriter
 
 log = logging.getLogger("relaygate.usage")
 
@@ -32,8 +29,8 @@ class UsageObserver(Protocol):
 
 
 class UsageRecorder:
-    def __init__(self, engine: AsyncEngine, *, capacity: int, batch_size: int, flush_interval: float) -> None:
-        self._engine = engine
+    def __init__(self, writer: BatchWriter, *, capacity: int, batch_size: int, flush_interval: float) -> None:
+        self._writer = writer
         self._capacity = capacity
         self._batch_size = batch_size
         self._flush_interval = flush_interval
@@ -42,7 +39,6 @@ class UsageRecorder:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._observers: list[UsageObserver] = []
-        self._inserter = EventInserter()
         self.enabled = True  # off only to measure what recording costs
         self.dropped = 0
         self.written = 0
@@ -103,14 +99,16 @@ class UsageRecorder:
                 await asyncio.wait_for(asyncio.shield(task), timeout=30)
         await self.flush()
 
+    async def close(self) -> None:
+        """Release the writer (after the last flush)."""
+        await self._writer.close()
+
     async def flush(self) -> None:
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))]
             self._observe(batch)
             try:
-                async with self._engine.begin() as conn:
-                    await self._inserter.insert(conn, batch)
-                    await upsert_identities(conn, batch)
+                await self._writer.write(batch)
             except BaseException:
                 self._queue.extendleft(reversed(batch))
                 raise
