@@ -22,13 +22,13 @@ from relaygate.limits import Limiter
 from relaygate.router.asgi import (
     JSON_TYPE,
     ClientGone,
-    cancel_on_disconnect,
     header,
     read_body,
     send_bytes,
     send_error,
 )
 from relaygate.router.auth_throttle import AuthThrottle
+from relaygate.router.disconnects import DisconnectWatcher
 from relaygate.router.endpoints import ENDPOINTS
 from relaygate.router.forward import Forwarder
 from relaygate.router.guards import InputGuard
@@ -79,12 +79,14 @@ class RouterApp:
         auth_throttle: AuthThrottle | None = None,
         limits: Limiter | None = None,
         max_upload: int | None = None,
+        disconnects: DisconnectWatcher | None = None,
     ) -> None:
         self._catalog = catalog
         self._forwarder = forwarder
         self._recorder = recorder
         self._max_body = max_body
         self._guard = guard
+        self.disconnects = disconnects or DisconnectWatcher()  # its run() is the runtime's task
         self.auth_throttle = auth_throttle  # shared with the control plane's authentication
         self.limits = limits  # set by the runtime
         self.tracing = False  # keep the client's traceparent for OpenTelemetry (runtime)
@@ -150,17 +152,17 @@ class RouterApp:
         ticket = None
         if self.limits is not None and self.limits.active(principal.workspace_id):
             ticket = await self.limits.admit(principal, call, event)
-        watcher = cancel_on_disconnect(receive, uploading)
+        watch = self.disconnects.watch(receive, uploading)
         try:
             await self._forwarder.forward(call, path, send, event, started)
         except asyncio.CancelledError:
             task = asyncio.current_task()
-            if not watcher.done() or task is None:
+            if not watch.fired or task is None:
                 raise
             task.uncancel()
             event.status, event.error_code = 499, "client_disconnected"
         finally:
-            watcher.cancel()
+            watch.close()
             if ticket is not None and self.limits is not None:
                 self.limits.settle(ticket, event)
 

@@ -5,7 +5,6 @@ The data plane does not pay for a framework: these few functions are all it need
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
 from relaygate.errors import InvalidRequest, PayloadTooLarge, RelaygateError
@@ -62,24 +61,3 @@ async def send_error(send: Send, error: RelaygateError, extra: Iterable[tuple[by
     headers: RawHeaders = [JSON_TYPE, *extra]
     headers.extend((key.lower().encode(), value.encode()) for key, value in error.headers.items())
     await send_bytes(send, error.status, error.body_bytes(), headers)
-
-
-def cancel_on_disconnect(receive: Receive, after: asyncio.Event | None = None) -> asyncio.Task[None]:
-    """Watch for the client going away and cancel the current task when it does.
-
-    The body has been read already (or will have been once ``after`` is set: a streamed
-    upload), so the next ASGI message can only be the disconnect.
-    """
-    owner = asyncio.current_task()
-
-    async def watch() -> None:
-        if after is not None:
-            await after.wait()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                if owner is not None:
-                    owner.cancel()
-                return
-
-    return asyncio.get_running_loop().create_task(watch())

@@ -7,17 +7,22 @@ subclass counts what arrives while a request head is being read and answers
 ``431 Request Header Fields Too Large`` (and closes) once it passes
 ``RELAYGATE_MAX_HEADER_BYTES``; at most one more socket read (256 KiB) is buffered
 before the check. The cost is one addition per received packet.
+
+It also hands uvicorn a ``CoalescingTransport``, so a response's head and its first
+body bytes go out in one socket write (see ``write_coalescing.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from typing import Any
+from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from relaygate.errors import error_body
 from relaygate.settings import Settings
+from relaygate.write_coalescing import CoalescingTransport
 
 
 @functools.cache
@@ -32,6 +37,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_limit = head_limit()
         self._reading_head = True
         self._head_bytes = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, only look like them.
+        coalescing = CoalescingTransport(cast(asyncio.Transport, transport), self.loop)
+        super().connection_made(cast(asyncio.Transport, coalescing))
 
     def data_received(self, data: bytes) -> None:
         if not self._reading_head:
