@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import openai
 import pytest
 
 from support.server import Workspace
-from upstream import DEFAULT_REPLY, FakeUpstream
+from upstream import DEFAULT_REPLY, FakeUpstream, Fault
 
 MODEL = "fake/gpt-test"
 
@@ -70,6 +71,23 @@ def test_model_defaults_fill_only_what_the_request_left_out(
     assert sent is not None
     assert "max_tokens" not in sent
     assert sent["max_completion_tokens"] == 9
+
+
+def test_streamed_events_reach_the_client_as_they_arrive(
+    workspace: Workspace, chat_model: dict[str, Any], upstream: FakeUpstream
+) -> None:
+    # The response head is held back for one loop step to share a socket write with the
+    # first event (write_coalescing.py): nothing may wait for the upstream's next event.
+    upstream.script("/chat/completions", [Fault(chunk_delay=0.3)])
+    started = time.monotonic()
+    stream = workspace.client().chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    arrivals = [time.monotonic() - started for _ in stream]
+    assert len(arrivals) >= 3
+    assert arrivals[0] < 0.25
+    assert arrivals[1] - arrivals[0] > 0.2  # each event came on its own, when the upstream sent it
+    assert arrivals[-1] > 0.3 * (len(arrivals) - 2)
 
 
 def test_streaming_hides_the_usage_chunk_the_client_did_not_ask_for(
