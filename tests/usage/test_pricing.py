@@ -93,6 +93,7 @@ async def _store_and_sum(home: Path, events: list[UsageEvent]) -> dict[str, int]
             event.workspace_id = workspace.id
             recorder.record(event)
         await recorder.flush()
+        await recorder.close()
         assert recorder.written == len(events)
         assert recorder.dropped == 0
         window = query.UsageFilter(

@@ -2,9 +2,9 @@
 
 The writers hand rows to the database driver as tuples, skipping SQLAlchemy's per-row
 parameter processing (about 30 us per event, a tenth of a whole router call). Values
-are converted here for the two stores we run on: SQLite (its text date format, 0/1
-booleans) and PostgreSQL through asyncpg (native datetimes and booleans). JSON columns
-travel as JSON text on both.
+are converted here for the two stores we run on: SQLite (its text date format; sqlite3
+stores booleans as 0/1 itself) and PostgreSQL through asyncpg (native datetimes and
+booleans). JSON columns travel as JSON text on both.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def _json(value: Any) -> str | None:
 
 def sqlite_datetime(value: datetime) -> str:
     """SQLAlchemy's SQLite storage format, ``2026-11-22 10:00:00.000123`` (UTC)."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _kinds(table_name: str) -> dict[str, str]:
@@ -58,8 +60,6 @@ def _converters(columns: Sequence[str], table_name: str, dialect: str) -> list[C
             converters.append((index, _json))
         elif kind == "DateTime" and dialect == "sqlite":
             converters.append((index, sqlite_datetime))
-        elif kind == "Boolean" and dialect == "sqlite":
-            converters.append((index, int))
     return converters
 
 
@@ -72,6 +72,8 @@ def _convert(values: Sequence[Any], converters: Sequence[Converter]) -> Row:
 
 
 _event_values = attrgetter(*COLUMNS)
+assert COLUMNS[-1] == "created_at", "event_rows() converts the last column as the timestamp"
+_TAGS, _METADATA = COLUMNS.index("thread_tags"), COLUMNS.index("request_metadata")
 _EVENT_CONVERTERS = {
     dialect: _converters(COLUMNS, "usage_events", dialect) for dialect in ("sqlite", "postgresql")
 }
@@ -80,9 +82,24 @@ _IDENTITY_CONVERTERS = {
 }
 
 
-def event_rows(batch: Sequence[UsageEvent], dialect: str) -> list[Row]:
+def event_values(batch: Sequence[UsageEvent]) -> list[Row]:
+    """The column values of each event, unconverted (plain Python values, picklable)."""
+    return [_event_values(event) for event in batch]
+
+
+def event_rows(batch: Sequence[Row], dialect: str) -> list[Row]:
+    """Rows for the driver from ``event_values()``. Most events need only their timestamp
+    converted, and only on SQLite, so that case skips the general conversion."""
     converters = _EVENT_CONVERTERS[dialect]
-    return [_convert(_event_values(event), converters) for event in batch]
+    if dialect != "sqlite":
+        return [_convert(values, converters) for values in batch]
+    rows: list[Row] = []
+    for values in batch:
+        if values[_TAGS] is None and values[_METADATA] is None:
+            rows.append((*values[:-1], sqlite_datetime(values[-1])))
+        else:
+            rows.append(_convert(values, converters))
+    return rows
 
 
 def identity_rows(batch: Sequence[UsageEvent], dialect: str) -> list[Row]:

@@ -1,35 +1,38 @@
 """Where the usage recorder's batches go: one writer per kind of store.
 
-SQLite gets a dedicated thread with its own ``sqlite3`` connection: a batch costs one
-hand-over from the event loop, and the rows are built and stored on that thread (through
-aiosqlite and SQLAlchemy the same batch cost the router more than ten times as much CPU).
-PostgreSQL goes through the engine's asyncpg connection, one ``executemany`` per table.
-Either way a batch is one transaction: all of it is stored, or none of it and it is retried.
+SQLite batches go to a writer process of their own (``sqlite_writer.py``: why, and its
+protocol); PostgreSQL batches go through the engine's asyncpg connection, one
+``executemany`` per table. Either way a batch is one transaction: all of it is stored,
+or none of it and the recorder retries it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import contextlib
+import logging
+import pickle
+import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.rows import (
-    Row,
     event_rows,
+    event_values,
     identity_rows,
     insert_events_sql,
     upsert_identities_sql,
 )
+from relaygate.usage.sqlite_writer import frame
 
-# Rows per INSERT statement on SQLite. One statement of many rows binds them all under one
-# hold of the GIL, where executemany would take it back from the event loop for every row;
-# a fixed size keeps that statement in sqlite3's statement cache.
-_SQLITE_ROWS_PER_STATEMENT = 100
+log = logging.getLogger("relaygate.usage")
+
+
+class UsageStoreError(Exception):
+    """The store refused or could not take a batch; the recorder keeps it and retries."""
 
 
 class BatchWriter(Protocol):
@@ -43,65 +46,80 @@ def batch_writer(engine: AsyncEngine) -> BatchWriter:
         database = engine.url.database
         if not database or database == ":memory:":
             raise ValueError("usage events need a SQLite file, not an in-memory database")
-        return SqliteBatchWriter(database)
+        return SqliteProcessWriter(database)
     return EngineBatchWriter(engine)
 
 
-class SqliteBatchWriter:
+class SqliteProcessWriter:
+    """The parent's end: starts the writer process when first needed (and again after it
+    died), sends one batch at a time and waits for its answer."""
+
     def __init__(self, path: str) -> None:
         self._path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relaygate-usage")
-        self._connection: sqlite3.Connection | None = None
-        row = insert_events_sql("qmark").partition(" VALUES ")
-        self._insert_head, self._row_marks = row[0], row[2]
-        self._upsert = upsert_identities_sql("qmark")
+        self._process: asyncio.subprocess.Process | None = None
+        self._lock = asyncio.Lock()
 
     async def write(self, batch: Sequence[UsageEvent]) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._write, list(batch))
+        body = pickle.dumps((event_values(batch), identity_rows(batch, "sqlite")), protocol=5)
+        async with self._lock:
+            try:
+                answer = await self._exchange(body)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # The process had died since the last batch: one more try with a new one.
+                try:
+                    answer = await self._exchange(body)
+                except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                    raise UsageStoreError(f"the usage writer process stopped ({exc})") from None
+        if answer:
+            raise UsageStoreError(answer.decode(errors="replace"))
 
-    async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
-        self._executor.shutdown(wait=True)
-
-    # --- on the writer thread --------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._connection is None:
-            connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL"):
-                connection.execute(f"PRAGMA {pragma}")
-            self._connection = connection
-        return self._connection
-
-    def _write(self, batch: list[UsageEvent]) -> None:
-        connection = self._connect()
-        rows = event_rows(batch, "sqlite")
-        identities = identity_rows(batch, "sqlite")
+    async def _exchange(self, body: bytes) -> bytes:
+        process = await self._started()
+        assert process.stdin is not None
+        assert process.stdout is not None
         try:
-            connection.execute("BEGIN IMMEDIATE")
-            self._insert(connection, rows)
-            if identities:
-                connection.executemany(self._upsert, identities)
-            connection.execute("COMMIT")
+            process.stdin.write(frame(body))
+            await process.stdin.drain()
+            size = int.from_bytes(await process.stdout.readexactly(4), "big")
+            return await process.stdout.readexactly(size)
         except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
+            # Dead, or cancelled half-way (the pipe is out of step): start afresh next time.
+            # A batch the old process stored already is ignored when it comes again.
+            await self._discard(process)
             raise
 
-    def _insert(self, connection: sqlite3.Connection, rows: list[Row]) -> None:
-        size = _SQLITE_ROWS_PER_STATEMENT
-        full = len(rows) - len(rows) % size
-        if full:
-            statement = f"{self._insert_head} VALUES {', '.join([self._row_marks] * size)}"
-            for start in range(0, full, size):
-                connection.execute(statement, [value for row in rows[start : start + size] for value in row])
-        if full < len(rows):
-            connection.executemany(f"{self._insert_head} VALUES {self._row_marks}", rows[full:])
+    async def _started(self) -> asyncio.subprocess.Process:
+        process = self._process
+        if process is None or process.returncode is not None:
+            process = self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "relaygate.usage.sqlite_writer",
+                self._path,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+        return process
 
-    def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    async def _discard(self, process: asyncio.subprocess.Process) -> None:
+        self._process = None
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        with contextlib.suppress(Exception):
+            await process.wait()
+
+    async def close(self) -> None:
+        async with self._lock:
+            process, self._process = self._process, None
+            if process is None or process.returncode is not None:
+                return
+            assert process.stdin is not None
+            process.stdin.close()  # the writer exits at the end of its input
+            try:
+                await asyncio.wait_for(process.wait(), timeout=10)
+            except TimeoutError:
+                log.error("the usage writer process did not exit; killing it")
+                await self._discard(process)
 
 
 class EngineBatchWriter:
@@ -113,7 +131,7 @@ class EngineBatchWriter:
         self._upsert = upsert_identities_sql(paramstyle)
 
     async def write(self, batch: Sequence[UsageEvent]) -> None:
-        rows = event_rows(batch, self._dialect)
+        rows = event_rows(event_values(batch), self._dialect)
         identities = identity_rows(batch, self._dialect)
         async with self._engine.begin() as conn:
             await conn.exec_driver_sql(self._insert, rows)

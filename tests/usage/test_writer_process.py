@@ -1,0 +1,104 @@
+"""The SQLite usage writer process: what it stores survives its own death, nothing twice,
+and a stop signal sent to the whole process group does not cut it off."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from relaygate.settings import Settings
+from relaygate.store import migrate, repository, tables
+from relaygate.store.database import create_engine
+from relaygate.usage.events import UsageEvent
+from relaygate.usage.recorder import UsageRecorder
+from relaygate.usage.writers import batch_writer
+
+
+def _writer_pids() -> list[int]:
+    """Our children running the writer (read from /proc, not from the writer object)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])
+        if parent == os.getpid() and b"relaygate.usage.sqlite_writer" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def _events(workspace_id: str, first: int, count: int) -> list[UsageEvent]:
+    events = []
+    for number in range(first, first + count):
+        event = UsageEvent(workspace_id, None, "chat", f"req_{number:08d}", id=f"req_{number:08d}")
+        event.status, event.stream, event.identity_id = 200, number % 2 == 0, f"user-{number % 3}"
+        event.thread_tags = ["a", "b"] if number % 5 == 0 else None
+        events.append(event)
+    return events
+
+
+async def _count(engine: AsyncEngine) -> tuple[int, int]:
+    async with engine.connect() as conn:
+        events = (await conn.execute(select(func.count()).select_from(tables.usage_events))).scalar_one()
+        people = (await conn.execute(select(func.count()).select_from(tables.identities))).scalar_one()
+    return events, people
+
+
+def _run(home: Path, body: Callable[[AsyncEngine, str], Awaitable[None]]) -> None:
+    async def main() -> None:
+        engine = create_engine(Settings.from_env({"RELAYGATE_HOME": str(home)}))
+        try:
+            await migrate.upgrade_to_head(engine)
+            workspace = await repository.create_workspace(engine, "writer")
+            await body(engine, workspace.id)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+def test_a_killed_writer_is_restarted_and_a_batch_sent_again_is_stored_once(tmp_path: Path) -> None:
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        writer = batch_writer(engine)
+        first = _events(workspace_id, 0, 250)
+        await writer.write(first)
+        (pid,) = _writer_pids()
+        os.kill(pid, signal.SIGKILL)
+        await writer.write(first)  # as after a commit whose answer was lost: no duplicate
+        await writer.write(_events(workspace_id, 250, 250))
+        assert _writer_pids() != [pid]
+        await writer.close()
+        assert _writer_pids() == []
+        assert await _count(engine) == (500, 3)
+
+    _run(tmp_path, body)
+
+
+def test_the_writer_ignores_stop_signals_and_the_recorder_loses_nothing(tmp_path: Path) -> None:
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        recorder = UsageRecorder(batch_writer(engine), capacity=10_000, batch_size=100, flush_interval=0.05)
+        for event in _events(workspace_id, 0, 150):
+            recorder.record(event)
+        await recorder.flush()
+        for pid in _writer_pids():  # what a Ctrl-C or a group-wide SIGTERM would do to it
+            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGINT)
+        for event in _events(workspace_id, 150, 150):
+            recorder.record(event)
+        await recorder.stop()
+        await recorder.close()
+        assert recorder.written == 300
+        assert recorder.dropped == 0
+        assert await _count(engine) == (300, 3)
+
+    _run(tmp_path, body)
