@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import platform
@@ -33,7 +34,7 @@ from typing import Any, TypeVar
 from . import load
 from .load import LoadResult, StreamResult, Target
 from .processes import BenchError, Child, Children, cpu_seconds, free_port, wait_http_ok, wait_port_open
-from .report import Report, Row
+from .report import Report, Row, UsageCost
 
 Measured = TypeVar("Measured", LoadResult, StreamResult)
 LoadPair = tuple[LoadResult, LoadResult, float | None, float | None]
@@ -57,6 +58,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--relaygate-key", help="admin key of that relaygate (default $RELAYGATE_KEY)")
     parser.add_argument("--relaygate-pid", type=int, help="its server pid, to measure CPU per request")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results path")
+    parser.add_argument(
+        "--usage-rounds",
+        type=int,
+        default=3,
+        help="rounds of usage recording on vs off at the high concurrency (default 3, 0 skips)",
+    )
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
         parser.error("--duration must be > 0, --warmup >= 0, --connections >= 1")
@@ -104,15 +111,19 @@ def _relaygate_argv(port: int) -> list[str]:
     return [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
 
 
-def start_relaygate(children: Children, home: Path) -> Relaygate:
+def start_relaygate(
+    children: Children, home: Path, name: str = "relaygate", extra_env: dict[str, str] | None = None
+) -> Relaygate:
     port = free_port()
     key = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
     env = {
         "RELAYGATE_HOME": str(home),
         "RELAYGATE_BOOTSTRAP_KEY": key,
         "RELAYGATE_ALLOW_PRIVATE_UPSTREAMS": "1",
+        **(extra_env or {}),
     }
-    child = children.start("relaygate", _relaygate_argv(port), env=env, cwd=home)
+    home.mkdir(exist_ok=True)
+    child = children.start(name, _relaygate_argv(port), env=env, cwd=home)
     base = f"http://127.0.0.1:{port}"
     wait_http_ok(f"{base}/health", child, timeout=60)
     return Relaygate(base, key, child.pid, child)
@@ -297,8 +308,32 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> Report:
     check_route(targets.direct, "direct upstream")
     check_route(targets.relaygate, "relaygate")
     report = Report(meta=_meta(args, relaygate))
-    Bench(args, relaygate, upstream.pid, targets).run(report)
+    bench = Bench(args, relaygate, upstream.pid, targets)
+    bench.run(report)
+    if args.usage_rounds > 0 and relaygate.child is not None:
+        report.usage = usage_cost(bench, children, workdir, upstream_port)
     return report
+
+
+def usage_cost(bench: Bench, children: Children, workdir: Path, upstream_port: int) -> UsageCost:
+    """What usage recording costs: the same load through a second relaygate that records
+    nothing, in alternating rounds (this machine's noise moves single runs by 10-20%)."""
+    quiet = start_relaygate(
+        children, workdir / "relaygate-usage-off", "relaygate-usage-off", {"RELAYGATE_USAGE_ENABLED": "0"}
+    )
+    quiet_target = make_targets(upstream_port, quiet, register_model(quiet, upstream_port, "bench-model"))
+    check_route(quiet_target.relaygate, "relaygate without usage recording")
+    connections, seconds = bench.args.connections, bench.args.duration
+    cost = UsageCost(connections)
+    for _ in range(bench.args.usage_rounds):
+        for recording, relaygate, target in (
+            (True, bench.relaygate, bench.targets.relaygate),
+            (False, quiet, quiet_target.relaygate),
+        ):
+            work = functools.partial(bench.load, target, connections, seconds)
+            result, cpu = bench.cpu_per_request(relaygate.pid, work)
+            cost.add(recording, result.rps, cpu)
+    return cost
 
 
 def _print_log_tail(path: Path, lines: int = 40) -> None:

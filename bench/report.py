@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,50 @@ class Row:
 
 
 @dataclass
+class UsageCost:
+    """Usage recording on vs off at one concurrency, in alternating rounds; medians compared."""
+
+    connections: int
+    rps: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
+    cpu_us: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
+
+    def add(self, recording: bool, rps: float, cpu_us: float | None) -> None:
+        self.rps[recording].append(rps)
+        if cpu_us is not None:
+            self.cpu_us[recording].append(cpu_us)
+
+    def as_dict(self) -> dict[str, Any]:
+        on_rps, off_rps = _median(self.rps[True]), _median(self.rps[False])
+        on_cpu, off_cpu = _median(self.cpu_us[True]), _median(self.cpu_us[False])
+        return {
+            "connections": self.connections,
+            "rounds": len(self.rps[True]),
+            "on": {"rps": on_rps, "cpu_us_per_request": on_cpu, "all_rps": self.rps[True]},
+            "off": {"rps": off_rps, "cpu_us_per_request": off_cpu, "all_rps": self.rps[False]},
+            "throughput_on_over_off": on_rps / off_rps if on_rps and off_rps else None,
+            "cpu_on_over_off": on_cpu / off_cpu if on_cpu and off_cpu else None,
+        }
+
+    def render(self) -> list[str]:
+        data = self.as_dict()
+        on, off = data["on"], data["off"]
+        lines = [
+            f"usage recording, c={self.connections}, medians of {data['rounds']} alternating rounds:",
+            f"  on   {on['rps'] or 0:10,.0f} req/s {_us(on['cpu_us_per_request']):>8} us/req",
+            f"  off  {off['rps'] or 0:10,.0f} req/s {_us(off['cpu_us_per_request']):>8} us/req",
+        ]
+        if data["throughput_on_over_off"] is not None:
+            lines.append(f"  on/off: throughput {data['throughput_on_over_off']:.2f}")
+        if data["cpu_on_over_off"] is not None:
+            lines[-1] += f", CPU per request {data['cpu_on_over_off']:.2f}"
+        return lines
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+@dataclass
 class Report:
     meta: dict[str, Any]
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -32,6 +77,7 @@ class Report:
     cpu_us_per_request: dict[str, float | None] = field(default_factory=dict)
     upstream_cpu_us_per_request: dict[str, float | None] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    usage: UsageCost | None = None
 
     def add_run(
         self,
@@ -80,6 +126,7 @@ class Report:
                 "upstream_cpu_us_per_request": self.upstream_cpu_us_per_request,
             },
             "runs": self.runs,
+            "usage_recording": self.usage.as_dict() if self.usage is not None else None,
             "problems": self.problems,
         }
 
@@ -106,6 +153,8 @@ class Report:
         for name, cpu in self.cpu_us_per_request.items():
             upstream = self.upstream_cpu_us_per_request.get(name)
             lines.append(f"  {name:<28} {_us(cpu):>10} {_us(upstream):>10}")
+        if self.usage is not None:
+            lines += ["", *self.usage.render()]
         lines += [f"PROBLEM: {p}" for p in self.problems]
         return "\n".join(lines)
 
