@@ -62,3 +62,19 @@ def test_crlf_events() -> None:
     relay = StreamRelay("up-model", "p/model", hide_usage=True)
     out = relay_all(relay, STREAM.replace(b"\n", b"\r\n"), 9)
     assert out.count(b"\n\n") == 3
+
+
+def test_spaced_json_is_handled_like_compact_json() -> None:
+    spaced = b"".join(
+        b"data: " + json.dumps(json.loads(event[6:])).encode() + b"\n\n"
+        for event in STREAM.split(b"\n\n")
+        if event.startswith(b"data: {")
+    )
+    relay = StreamRelay("up-model", "p/model", hide_usage=True)
+    out = relay_all(relay, spaced + b"data: [DONE]\n\n", 11)
+    assert b'"usage"' not in out
+    assert relay.usage == {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+    assert [json.loads(e[6:])["model"] for e in out.split(b"\n\n") if e.startswith(b"data: {")] == [
+        "p/model",
+        "p/model",
+    ]

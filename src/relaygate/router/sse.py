@@ -17,6 +17,9 @@ from typing import Any
 import orjson
 
 _NULL_USAGE = (b',"usage":null', b'"usage":null,', b', "usage": null', b'"usage": null, ')
+# A usage object (not null). Inside a JSON string these bytes would be escaped (\"usage\"),
+# so finding neither means no event of the block reports usage.
+_USAGE_OBJECT = (b'"usage":{', b'"usage": {')
 
 
 class StreamRelay:
@@ -59,6 +62,13 @@ class StreamRelay:
             self.saw_done = True
         self.events += block.count(b"\n\n")
         if b'"usage"' not in block:
+            return block
+        if not any(pattern in block for pattern in _USAGE_OBJECT):
+            # Every chunk carries "usage":null once include_usage is asked for: drop it
+            # without parsing when relaygate asked, leave it when the client did.
+            if self._hide_usage:
+                for pattern in _NULL_USAGE:
+                    block = block.replace(pattern, b"")
             return block
         return b"".join(self._usage_event(event) for event in block.split(b"\n\n") if event)
 
