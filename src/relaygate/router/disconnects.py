@@ -60,14 +60,22 @@ class DisconnectWatcher:
         self._tick = tick
         self._young: dict[DisconnectWatch, None] = {}  # registered since the last tick
         self._old: dict[DisconnectWatch, None] = {}  # registered during the tick before
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def watch(self, receive: Receive, after: asyncio.Event | None = None) -> DisconnectWatch:
         """Watch the current task's client from the next tick on; ``close()`` when done."""
-        owner = asyncio.current_task()
+        # With the loop given, current_task() skips get_running_loop() and its getpid() call.
+        owner = asyncio.current_task(self._loop or self._bind_loop())
+        if owner is None:  # a new event loop (tests run several in one process)
+            owner = asyncio.current_task(self._bind_loop())
         assert owner is not None
         watch = DisconnectWatch(self, owner, receive, after)
         self._young[watch] = None
         return watch
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        self._loop = asyncio.get_running_loop()
+        return self._loop
 
     def forget(self, watch: DisconnectWatch) -> None:
         if watch in self._young:

@@ -46,10 +46,8 @@ def upstream_error(call: PreparedCall, exc: TransportError) -> RelaygateError:
 
 
 def _content_type(response: UpstreamResponse, default: bytes) -> bytes:
-    for key, value in response.headers:
-        if key.lower() == "content-type":
-            return value.encode()
-    return default
+    value = response.header("content-type")
+    return value.encode() if value is not None else default
 
 
 def _relaygate_headers(call: PreparedCall, record: RouteRecord, request_id: str) -> RawHeaders:

@@ -90,7 +90,6 @@ class GuardedStream:
 
     def __init__(self, response: UpstreamResponse, watch: Watch) -> None:
         self.status = response.status
-        self.headers = response.headers
         self._response = response
         self._watch = watch
         watch.waiting_since = None  # until someone reads: sending our headers is not upstream time
@@ -115,6 +114,13 @@ class GuardedStream:
             raise
         finally:
             watch.waiting_since = None
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        return self._response.headers
+
+    def header(self, name: str) -> str | None:
+        return self._response.header(name)
 
     async def prefetch(self) -> None:
         """Read the first chunk now, so a stream that dies before it can still fail over."""

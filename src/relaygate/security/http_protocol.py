@@ -24,6 +24,8 @@ from relaygate.errors import error_body
 from relaygate.settings import Settings
 from relaygate.write_coalescing import CoalescingTransport
 
+_LINGER_SECONDS = 0.5
+
 
 @functools.cache
 def head_limit() -> int:
@@ -37,6 +39,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_limit = head_limit()
         self._reading_head = True
         self._head_bytes = 0
+        self._refused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, only look like them.
@@ -44,6 +47,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(cast(asyncio.Transport, coalescing))
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # the rest of a refused head, read only so that closing sends no reset
         if not self._reading_head:
             super().data_received(data)
             return
@@ -76,6 +81,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             b"connection: close\r\n\r\n"
         )
         self._reading_head = False
+        self._refused = True
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(head + body)
-            self.transport.close()
+            # Closing at once with the client's bytes still unread makes the kernel send a
+            # reset, which can reach the client before our answer: linger a moment first.
+            self.loop.call_later(_LINGER_SECONDS, self.transport.close)

@@ -52,7 +52,12 @@ class ResponseTooLarge(TransportError):
 
 class UpstreamResponse(Protocol):
     status: int
-    headers: list[tuple[str, str]]
+
+    @property
+    def headers(self) -> list[tuple[str, str]]: ...
+
+    def header(self, name: str) -> str | None:
+        """One header's value (the first, if repeated), by case-insensitive name."""
 
     async def read(self) -> bytes: ...
 
@@ -132,12 +137,31 @@ async def read_at_most(reader: ResponseBodyReader, limit: int) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-class _BufferedResponse:
+class _PyreqwestHeaders:
+    """Headers as pyreqwest holds them; turned into Python pairs only when all are asked for
+    (most answers need one or two of them, by name)."""
+
+    def __init__(self, response: Response) -> None:
+        self._map = response.headers
+        self._pairs: list[tuple[str, str]] | None = None
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        if self._pairs is None:
+            self._pairs = list(self._map.items())
+        return self._pairs
+
+    def header(self, name: str) -> str | None:
+        value = self._map.get(name)
+        return value if isinstance(value, str) else None
+
+
+class _BufferedResponse(_PyreqwestHeaders):
     """A response whose body pyreqwest already read whole."""
 
     def __init__(self, response: Response, body: bytes) -> None:
+        super().__init__(response)
         self.status = response.status
-        self.headers = list(response.headers.items())
         self._body = body
 
     async def read(self) -> bytes:
@@ -150,12 +174,12 @@ class _BufferedResponse:
         return None
 
 
-class _StreamingResponse:
+class _StreamingResponse(_PyreqwestHeaders):
     def __init__(self, request: StreamRequest, response: Response, bounds: StreamBounds) -> None:
+        super().__init__(response)
         self._request = request
         self._reader = response.body_reader
         self.status = response.status
-        self.headers = list(response.headers.items())
         self._closed = False
         self._bounds = bounds
 
