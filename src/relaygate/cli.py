@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import json
 import math
 import sys
@@ -161,6 +162,16 @@ def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging set-up, plus relaygate's own loggers at the same level and in the
+    same format (without this, their info lines went nowhere and warnings came bare)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["relaygate"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    return config
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -192,6 +203,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         access_log=False,
         server_header=False,
         log_level=settings.log_level,
+        log_config=_log_config(settings.log_level),
         timeout_graceful_shutdown=math.ceil(settings.drain_timeout_s),  # see drain.py
     )
     return 0
