@@ -25,23 +25,17 @@ import secrets
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from relaygate.catalog import Catalog
 from relaygate.redis_link import RedisLink
+from relaygate.redis_subscription import follow
 
 log = logging.getLogger("relaygate.catalog")
 
 CHANNEL = "catalog"  # after the RELAYGATE_REDIS_PREFIX namespace
 # How long a write waits for the other processes to confirm they have its version.
 ACK_WAIT_S = 1.0
-# Read timeout for one wait on the subscription; an idle subscription is pinged after
-# this many empty waits so that a silently dead connection is noticed.
-_WAIT_S = 1.0
-_PING_EVERY = 5
-# How often to look whether the link is back (its own watcher pings Redis).
-_RECHECK_S = 0.2
 
 
 @dataclass
@@ -103,44 +97,21 @@ class CatalogSync:
 
     async def run(self) -> None:
         """Background task: keep one subscription open while Redis is reachable."""
-        if not self._link.configured:
-            return
-        while True:
-            client = self._link.client
-            if client is None:
-                await asyncio.sleep(_RECHECK_S)
-                continue
-            try:
-                await self._follow(client)
-            except (RedisError, OSError) as exc:
-                self._link.lost(exc)
-            except Exception as exc:  # keep the task alive; polling covers the gap
-                log.error("catalog subscription failed: %s", exc)
-                await asyncio.sleep(1.0)
-            finally:
-                self._catalog.push_state(False)
+        await follow(self._link, self)
 
-    async def _follow(self, client: Redis) -> None:
-        pubsub: PubSub = client.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.subscribe(self._channel, self._reply_channel)
-            self._catalog.push_state(True)
-            await self._refresh()  # whatever changed while we were not listening
-            idle = 0
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=_WAIT_S)
-                if message is None:
-                    idle += 1
-                    if idle >= _PING_EVERY:
-                        await pubsub.ping()
-                        idle = 0
-                    continue
-                idle = 0
-                await self._handle(client, _text(message.get("channel")), _text(message.get("data")))
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+    # -- Subscriber ------------------------------------------------------------------
 
-    async def _handle(self, client: Redis, channel: str, data: str) -> None:
+    def channels(self) -> list[str]:
+        return [self._channel, self._reply_channel]
+
+    async def subscribed(self, client: Redis) -> None:
+        self._catalog.push_state(True)
+        await self._refresh()  # whatever changed while we were not listening
+
+    def unsubscribed(self) -> None:
+        self._catalog.push_state(False)
+
+    async def message(self, client: Redis, channel: str, data: str) -> None:
         if channel == self._reply_channel:
             for waiter in self._waiters:
                 waiter.count(_version(data))
@@ -160,10 +131,6 @@ class CatalogSync:
 
     def describe(self) -> dict[str, object]:
         return {"push": "live" if self.live else "polling", "received": self.received}
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _version(data: str) -> int:

@@ -24,6 +24,7 @@ from relaygate.redis_link import RedisLink
 from relaygate.router.app import RouterApp
 from relaygate.router.auth_throttle import AuthThrottle
 from relaygate.router.breaker import Breakers
+from relaygate.router.breaker_sync import BreakerSync
 from relaygate.router.cache import ResponseCache
 from relaygate.router.forward import Forwarder
 from relaygate.router.guards import InputGuard
@@ -70,6 +71,7 @@ class Runtime:
     cache: ResponseCache  # the exact-match answer cache: /metrics (describe())
     watchdog: StreamWatchdog  # deadlines of open upstream streams (one sweeping task)
     catalog_sync: CatalogSync = field(init=False)
+    breaker_sync: BreakerSync = field(init=False)
     drain: Drain = field(init=False)
     limits: Limiter = field(init=False)  # rate limits and budgets (issue 5)
     metrics: Metrics = field(init=False)  # GET /metrics, fed by the usage writer
@@ -79,6 +81,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.catalog_sync = CatalogSync(self.catalog, self.redis, self.settings.redis_prefix)
+        self.breaker_sync = BreakerSync(self.breakers, self.redis, self.settings.redis_prefix)
         self.drain = Drain(self.settings.drain_delay_s)
         self._build_usage_parts()
 
@@ -162,6 +165,7 @@ class Runtime:
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self.catalog.poll_forever()), loop.create_task(self.recorder.run())]
         self.tasks.append(loop.create_task(self.catalog_sync.run()))
+        self.tasks.append(loop.create_task(self.breaker_sync.run()))
         self.tasks.append(loop.create_task(self.watchdog.run()))
         self.tasks.append(loop.create_task(self.router.disconnects.run()))
         self.tasks.append(loop.create_task(self.limits.run()))

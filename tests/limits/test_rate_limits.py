@@ -56,14 +56,17 @@ def test_tokens_per_minute_refuses_once_the_tokens_are_used(
 ) -> None:
     model = workspace.add_model(upstream, "gpt-test")["router_id"]
     per_call = _call(workspace, workspace.admin_key, model).usage.total_tokens
-    # Two calls fit; after them the bucket is one token short of the next call's minimum.
-    key = _key(workspace, limits={"tokens_per_minute": 2 * per_call - 1})
+    # Two calls fit (a call is admitted while the bucket holds a token); after them the
+    # bucket is half a call below empty, which takes about 20 s to refill: no race with a
+    # slow machine.
+    limit = per_call + per_call // 2
+    key = _key(workspace, limits={"tokens_per_minute": limit})
     _call(workspace, key, model)
     _call(workspace, key, model)
     with pytest.raises(openai.RateLimitError) as caught:
         _call(workspace, key, model)
     headers = caught.value.response.headers
-    assert headers["x-ratelimit-limit-tokens"] == str(2 * per_call - 1)
+    assert headers["x-ratelimit-limit-tokens"] == str(limit)
     assert headers["x-ratelimit-remaining-tokens"] == "0"
     assert "x-ratelimit-limit-requests" not in headers
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from support.cluster import Cluster, running_cluster, within
 from support.server import RelaygateServer, Workspace
-from upstream import FakeUpstream
+from upstream import FakeUpstream, Fault
 
 MESSAGES: list[Any] = [{"role": "user", "content": "hello"}]
 PROPAGATION_S = 1.0
@@ -294,3 +294,37 @@ def test_postgres_down_routing_goes_on_usage_waits_and_writes_fail_with_503(
     assert workspace.api("POST", "/v2/api-keys", json={"role": "router"}).status_code == 200
     for server in polled.servers:
         within(2.0, lambda server=server: health(server)["store"] == "ok")
+
+
+# -- circuit breakers ------------------------------------------------------------------
+
+
+def _breaker_on(server: RelaygateServer, workspace: Workspace, model: dict[str, Any]) -> dict[str, Any]:
+    response = server.api("GET", f"/v2/models/{model['id']}", key=workspace.admin_key)
+    assert response.status_code == 200, response.text
+    return dict(response.json()["metadata"]["circuit_breaker"])
+
+
+def test_a_breaker_opened_on_a_is_open_on_b_and_closed_on_both_by_a_probe(
+    tmp_path: Path, fake_upstream: FakeUpstream
+) -> None:
+    env = {"RELAYGATE_BREAKER_FAILURES": "2", "RELAYGATE_BREAKER_COOLDOWN": "2"}
+    with running_cluster(tmp_path, **env) as cluster:
+        workspace = shared_workspace(cluster)
+        model = workspace.add_model(fake_upstream, "gpt-test")
+        assert status(cluster.b, workspace.admin_key, model["router_id"]) == 200
+        fake_upstream.script("/chat/completions", [Fault(status=503), Fault(status=503)])
+        assert [status(cluster.a, workspace.admin_key, model["router_id"]) for _ in range(2)] == [503, 503]
+        within(PROPAGATION_S, lambda: _breaker_on(cluster.b, workspace, model)["state"] == "open")
+        calls = len(fake_upstream.requests)
+        with pytest.raises(openai.APIStatusError) as caught:
+            cluster.b.client(workspace.admin_key).chat.completions.create(
+                model=model["router_id"], messages=MESSAGES
+            )
+        assert caught.value.response.json()["error"]["code"] == "circuit_open"
+        assert len(fake_upstream.requests) == calls  # B never tried the upstream A saw failing
+
+        time.sleep(2.1)  # the cool-down: A's next call is the probe, and it succeeds
+        assert status(cluster.a, workspace.admin_key, model["router_id"]) == 200
+        within(PROPAGATION_S, lambda: _breaker_on(cluster.b, workspace, model)["state"] == "closed")
+        assert status(cluster.b, workspace.admin_key, model["router_id"]) == 200

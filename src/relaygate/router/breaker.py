@@ -10,9 +10,10 @@
 
 Any answer below 500 (429 included: the upstream is alive, only busy) counts as a
 success. An upstream is one stored model (base URL + key + model id), keyed by the
-model's id, so workspaces never share or see each other's breakers. The state is kept
-per process: each process learns about a dead upstream within ``failures`` calls.
-A call that succeeds on a model with no history costs one dict lookup.
+model's id, so workspaces never share or see each other's breakers. The decision is
+always local (one dict lookup for a call on a model with no history); with Redis, each
+opening and closing is also announced to the other processes (``breaker_sync.py``), so
+one process's evidence that an upstream is down spares all of them its timeouts.
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ class Breakers:
         self.cooldown = cooldown
         self._clock = clock
         self._circuits: dict[str, _Circuit] = {}
+        # Called when a breaker opens (with its cool-down) or closes (None); never on the
+        # way of a call that changes nothing. Set by BreakerSync when Redis is configured.
+        self.on_change: Callable[[RoutableModel, float | None], None] | None = None
 
     # -- hot path -------------------------------------------------------------------
 
@@ -91,8 +95,11 @@ class Breakers:
     def succeeded(self, model: RoutableModel) -> None:
         circuit = self._circuits.get(model.id)
         if circuit is not None and (circuit.failures or circuit.opened_at is not None):
+            was_open = circuit.opened_at is not None
             circuit.failures = 0
             circuit.opened_at = circuit.probe_started = None
+            if was_open and self.on_change is not None:
+                self.on_change(model, None)
 
     def failed(self, model: RoutableModel) -> None:
         if self.threshold <= 0:
@@ -107,12 +114,33 @@ class Breakers:
                 circuit.opened_total += 1
             circuit.opened_at = self._clock()
             circuit.probe_started = None
+            if self.on_change is not None:
+                self.on_change(model, self.cooldown)
 
     def observe(self, model: RoutableModel, status: int) -> None:
         if status >= 500 and status != 501:  # is_upstream_failure, inlined for the hot path
             self.failed(model)
         elif self._circuits:
             self.succeeded(model)
+
+    def apply_remote(self, model_id: str, workspace_id: str, router_id: str, open_for: float | None) -> None:
+        """Another process opened this upstream's breaker for ``open_for`` more seconds, or
+        closed it (None). Taken over as if seen here, without announcing it again."""
+        circuit = self._circuits.get(model_id)
+        if open_for is None:
+            if circuit is not None:
+                circuit.failures = 0
+                circuit.opened_at = circuit.probe_started = None
+            return
+        if self.threshold <= 0:
+            return
+        if circuit is None:
+            circuit = self._circuits[model_id] = _Circuit(model_id, workspace_id, router_id)
+        if circuit.opened_at is None:
+            circuit.opened_total += 1
+        circuit.failures = max(circuit.failures, self.threshold)
+        circuit.opened_at = self._clock() - max(0.0, self.cooldown - open_for)
+        circuit.probe_started = None
 
     def retry_in(self, model: RoutableModel) -> float:
         """Seconds until this upstream takes a probe again (0 when it would now)."""
