@@ -9,6 +9,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,7 +18,7 @@ from relaygate.store import migrate, repository, tables
 from relaygate.store.database import create_engine
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.recorder import UsageRecorder
-from relaygate.usage.writers import batch_writer
+from relaygate.usage.writers import SqliteProcessWriter, UsageStoreError, batch_writer
 
 
 def _writer_pids() -> list[int]:
@@ -100,5 +101,23 @@ def test_the_writer_ignores_stop_signals_and_the_recorder_loses_nothing(tmp_path
         assert recorder.written == 300
         assert recorder.dropped == 0
         assert await _count(engine) == (300, 3)
+
+    _run(tmp_path, body)
+
+
+def test_a_stuck_writer_is_replaced_and_its_batch_kept(tmp_path: Path) -> None:
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        assert engine.url.database is not None
+        writer = SqliteProcessWriter(engine.url.database, answer_timeout=3.0)
+        await writer.write(_events(workspace_id, 0, 10))  # started and answering (its start-up counts)
+        (pid,) = _writer_pids()
+        os.kill(pid, signal.SIGSTOP)  # a stalled disk, as far as the parent can tell
+        batch = _events(workspace_id, 10, 10)
+        with pytest.raises(UsageStoreError, match="did not answer"):
+            await writer.write(batch)
+        await writer.write(batch)  # the recorder's retry: a new process stores it
+        assert pid not in _writer_pids()
+        await writer.close()
+        assert await _count(engine) == (20, 3)
 
     _run(tmp_path, body)

@@ -54,8 +54,11 @@ class SqliteProcessWriter:
     """The parent's end: starts the writer process when first needed (and again after it
     died), sends one batch at a time and waits for its answer."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, answer_timeout: float = 60.0) -> None:
         self._path = path
+        # SQLite waits up to 10 s for a lock (busy_timeout); past this the writer is stuck
+        # (a stalled disk): it is killed and the batch kept for the next try.
+        self._answer_timeout = answer_timeout
         self._process: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
 
@@ -63,17 +66,25 @@ class SqliteProcessWriter:
         body = pickle.dumps((event_values(batch), identity_rows(batch, "sqlite")), protocol=5)
         async with self._lock:
             try:
-                answer = await self._exchange(body)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                # The process had died since the last batch: one more try with a new one.
                 try:
                     answer = await self._exchange(body)
-                except (ConnectionError, asyncio.IncompleteReadError) as exc:
-                    raise UsageStoreError(f"the usage writer process stopped ({exc})") from None
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    # The process had died since the last batch: one more try with a new one.
+                    answer = await self._exchange(body)
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                raise UsageStoreError(f"the usage writer process stopped ({exc})") from None
+            except TimeoutError:
+                raise UsageStoreError(
+                    f"the usage writer process did not answer within {self._answer_timeout:g} s"
+                ) from None
         if answer:
             raise UsageStoreError(answer.decode(errors="replace"))
 
     async def _exchange(self, body: bytes) -> bytes:
+        async with asyncio.timeout(self._answer_timeout):
+            return await self._send(body)
+
+    async def _send(self, body: bytes) -> bytes:
         process = await self._started()
         assert process.stdin is not None
         assert process.stdout is not None
