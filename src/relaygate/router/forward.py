@@ -54,6 +54,23 @@ def _relaygate_headers(call: PreparedCall, record: RouteRecord, request_id: str)
     return [*record.headers(request_id), *call.response_headers]
 
 
+def _with_router_id(body: bytes, data: dict[str, Any], router_id: str) -> bytes:
+    """The answer with the router id as its top-level ``model``.
+
+    Usually by replacing bytes, as the stream relay does (re-encoding the whole answer cost
+    more): when the compact ``"model":<value>`` occurs exactly once and no spaced
+    ``"model": `` occurs at all, that one occurrence is the top-level field (inside a
+    string the quotes would be escaped). Anything else is re-encoded from the parsed answer.
+    """
+    value = data["model"]
+    if isinstance(value, str) and b'"model": ' not in body:
+        old = b'"model":' + orjson.dumps(value)
+        if body.count(old) == 1:
+            return body.replace(old, b'"model":' + orjson.dumps(router_id))
+    data["model"] = router_id
+    return orjson.dumps(data)
+
+
 class Forwarder:
     def __init__(self, transport: Transport, policy: RoutePolicy, cache: ResponseCache) -> None:
         self._transport = transport
@@ -195,10 +212,9 @@ class Forwarder:
             return body
         take_answer(event, data)
         settle_usage(event, call.model, call.payload, answer=data)
-        if "model" in data:
-            data["model"] = call.model.router_id
-            return orjson.dumps(data)
-        return body
+        if "model" not in data:
+            return body
+        return _with_router_id(body, data, call.model.router_id)
 
     def _account(self, call: PreparedCall, usage: dict[str, Any], event: UsageEvent) -> None:
         event.apply_usage(usage)
