@@ -15,7 +15,7 @@ USER relaygate
 # with PostgreSQL and RELAYGATE_MASTER_KEY it stays empty and the container is stateless.
 ENV RELAYGATE_HOME=/data PYTHONUNBUFFERED=1
 EXPOSE 8080
-# uvicorn drains in-flight requests and streams on SIGTERM (RELAYGATE_DRAIN_TIMEOUT).
+# relaygate drains in-flight requests and streams on SIGTERM (RELAYGATE_DRAIN_TIMEOUT).
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8080/health', timeout=2)"]

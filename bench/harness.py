@@ -287,6 +287,9 @@ def _meta(args: argparse.Namespace, relaygate: Relaygate) -> dict[str, Any]:
         "connections": args.connections,
         "load_generator": "wrk" if use_wrk else "asyncio-fallback",
         "relaygate": "external " + relaygate.base_url if relaygate.child is None else "started by the bench",
+        "server": (os.environ.get("RELAYGATE_SERVER") or "granian (the default)")
+        if relaygate.child is not None
+        else "an external server",
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),

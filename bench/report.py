@@ -138,6 +138,8 @@ class Report:
         width = max([len(r.scenario) + len(r.unit) + 3 for r in self.rows] + [24])
         lines = [f"{'scenario':<{width}} {'direct':>10} {'relaygate':>10} {'ratio':>7}"]
         lines.append("-" * len(lines[0]))
+        if "server" in self.meta:
+            lines.insert(0, f"relaygate served by {self.meta['server']}")
         for row in self.rows:
             label = f"{row.scenario} ({row.unit})"
             digits = 3 if row.unit == "ms" else 0

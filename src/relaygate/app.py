@@ -57,7 +57,12 @@ class RelaygateApp:
                 return
 
 
-def create_app(settings: Settings | None = None) -> ASGIApp:
-    settings = settings or Settings.from_env()
+def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
+    """The process's runtime and the ASGI application in front of it."""
     runtime = Runtime.build(settings)
-    return with_cors(RelaygateApp(runtime, build_control_app(runtime)), settings.cors_origins)
+    return runtime, with_cors(RelaygateApp(runtime, build_control_app(runtime)), settings.cors_origins)
+
+
+def create_app(settings: Settings | None = None) -> ASGIApp:
+    """uvicorn's entry (``relaygate.app:create_app``); the lifespan starts the runtime."""
+    return assemble(settings or Settings.from_env())[1]

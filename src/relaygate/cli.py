@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import json
-import math
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -17,7 +15,7 @@ from relaygate import __version__, catalog_sync
 from relaygate.crypto import CryptoError, MasterKey, load_master_key
 from relaygate.keys import ensure_bootstrap_key, issue_key, key_object
 from relaygate.security import key_rotation
-from relaygate.settings import Settings, SettingsError
+from relaygate.settings import SERVERS, Settings, SettingsError
 from relaygate.store import migrate, repository
 from relaygate.store.database import create_engine
 
@@ -162,19 +160,7 @@ def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging set-up, plus relaygate's own loggers at the same level and in the
-    same format (without this, their info lines went nowhere and warnings came bare)."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["relaygate"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
-    return config
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     async def prepare(engine: AsyncEngine) -> int:
         if settings.bootstrap_key:
             await ensure_bootstrap_key(engine, settings.bootstrap_key)
@@ -191,21 +177,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             f"  RELAYGATE_HOME={settings.home} relaygate init --workspace default",
             flush=True,
         )
-    uvicorn.run(
-        "relaygate.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop="uvloop",
-        http="relaygate.security.http_protocol:BoundedHttpToolsProtocol",  # bounded request head
-        lifespan="on",
-        access_log=False,
-        server_header=False,
-        log_level=settings.log_level,
-        log_config=_log_config(settings.log_level),
-        timeout_graceful_shutdown=math.ceil(settings.drain_timeout_s),  # see drain.py
-    )
+    if (args.server or settings.server) == "uvicorn":
+        from relaygate.serving import uvicorn_server as server
+    else:
+        from relaygate.serving import granian_server as server  # type: ignore[no-redef]
+    server.serve(settings, args.host, args.port, args.workers)
     return 0
 
 
@@ -218,6 +194,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--server", choices=SERVERS, default=None, help="HTTP server (default: $RELAYGATE_SERVER or granian)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     init = commands.add_parser("init", help="create a workspace and print its first admin key")

@@ -150,7 +150,9 @@ class Runtime:
             breakers, cache, watchdog,
         )  # fmt: skip
 
-    async def start(self) -> None:
+    async def start(self, *, chain_signals: bool = True) -> None:
+        """``chain_signals``: put the drain in front of the server's SIGTERM handlers
+        (uvicorn); granian's main process drives the drain instead (serving/)."""
         await self.redis.start()
         if self.settings.is_sqlite:
             await migrate.upgrade_to_head(self.engine)
@@ -169,7 +171,8 @@ class Runtime:
         self.tasks.append(loop.create_task(self.watchdog.run()))
         self.tasks.append(loop.create_task(self.router.disconnects.run()))
         self.tasks.append(loop.create_task(self.limits.run()))
-        self.drain.install()
+        if chain_signals:
+            self.drain.install()
         tune_garbage_collector()
         self.ready = True
 

@@ -28,6 +28,16 @@ def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     return raw.strip().lower() in _TRUE
 
 
+SERVERS = ("granian", "uvicorn")
+
+
+def _server(env: Mapping[str, str]) -> str:
+    server = (env.get("RELAYGATE_SERVER") or "granian").lower()
+    if server not in SERVERS:
+        raise SettingsError(f"RELAYGATE_SERVER must be one of {', '.join(SERVERS)}, got {server!r}")
+    return server
+
+
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -90,6 +100,7 @@ class Settings:
     limits_sync_interval_s: float = 0.05  # how often shared limit counters meet in Redis
     metrics_token: str | None = field(default=None, repr=False)  # bearer for GET /metrics
     log_level: str = "info"
+    server: str = "granian"  # granian (RSGI) or uvicorn; `relaygate serve --server` overrides it
     # Routing policy (issue 4): retry backoff, per-attempt timeouts, cache, circuit breaker.
     retry_backoff_base_s: float = 1.0
     retry_backoff_cap_s: float = 30.0
@@ -150,6 +161,7 @@ class Settings:
             usage_flush_interval_s=_number(env, "RELAYGATE_USAGE_FLUSH_INTERVAL", 1.0),
             usage_queue_size=int(_number(env, "RELAYGATE_USAGE_QUEUE_SIZE", 100_000)),
             log_level=(env.get("RELAYGATE_LOG_LEVEL") or "info").lower(),
+            server=_server(env),
             usage_enabled=_flag(env, "RELAYGATE_USAGE_ENABLED", default=True),
             redis_prefix=env.get("RELAYGATE_REDIS_PREFIX") or "relaygate:",
             limits_sync_interval_s=_number(env, "RELAYGATE_LIMITS_SYNC_INTERVAL", 0.05),

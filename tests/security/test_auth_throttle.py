@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from relaygate.client_address import TrustedProxies
 from relaygate.errors import RateLimited
 from relaygate.router.auth_throttle import AuthThrottle
 from security.helpers import ServerFactory
@@ -62,3 +63,13 @@ def test_a_server_slows_guessing_but_not_valid_keys(relaygate_factory: ServerFac
         "GET", "/v3/router/models", key="rg-wrong", headers={"x-forwarded-for": "198.51.100.9"}
     )
     assert_openai_error(other, 401, "authentication_error")
+
+
+def test_the_client_behind_trusted_proxies_is_the_first_untrusted_hop_from_the_right() -> None:
+    proxies = TrustedProxies("127.0.0.1, 10.0.0.0/8")
+    assert proxies.client("127.0.0.1", "198.51.100.9") == "198.51.100.9"
+    assert proxies.client("127.0.0.1", "203.0.113.5, 198.51.100.9, 10.1.2.3") == "198.51.100.9"
+    assert proxies.client("127.0.0.1", "10.0.0.1, 10.0.0.2") == "10.0.0.1", "all trusted: the first"
+    assert proxies.client("203.0.113.7", "198.51.100.9") == "203.0.113.7", "an untrusted peer is not believed"
+    assert proxies.client("127.0.0.1", None) == "127.0.0.1"
+    assert TrustedProxies("*").client("203.0.113.7", "198.51.100.9") == "198.51.100.9"

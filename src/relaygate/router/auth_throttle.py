@@ -3,8 +3,8 @@
 Only failures are counted, and only after the key lookup failed, so a valid key never
 touches this object and pays nothing. A client that sends more than ``limit`` wrong
 keys within ``window`` seconds gets 429 (with ``Retry-After``) instead of 401 until its
-window ends. The client address is the one uvicorn reports: the peer, or the
-``X-Forwarded-For`` of a trusted proxy (``FORWARDED_ALLOW_IPS``).
+window ends. The client address is the peer, or the ``X-Forwarded-For`` of a trusted
+proxy (``FORWARDED_ALLOW_IPS``, see ``client_address.py``).
 
 Counts are per process, in memory, and bounded (``max_clients``); with N processes a
 client may try N times the limit. Our keys carry 256 random bits, so this is a brake on
@@ -17,6 +17,7 @@ import math
 import time
 from collections.abc import Callable
 
+from relaygate.client_address import client_address
 from relaygate.errors import RateLimited
 from relaygate.types import Scope
 
@@ -36,17 +37,12 @@ class AuthThrottle:
         self._clock = clock
         self._failures: dict[str, list[float]] = {}  # client -> [window start, count]
 
-    @staticmethod
-    def client_of(scope: Scope) -> str:
-        client = scope.get("client")
-        return str(client[0]) if client else "unknown"
-
     def failed(self, scope: Scope) -> None:
         """Count one failed authentication; raise 429 once the client is over its limit."""
         if self.limit <= 0:
             return
         now = self._clock()
-        client = self.client_of(scope)
+        client = client_address(scope)
         entry = self._failures.get(client)
         if entry is None or now - entry[0] >= self.window:
             self._make_room(now)
