@@ -287,7 +287,7 @@ def _meta(args: argparse.Namespace, relaygate: Relaygate) -> dict[str, Any]:
         "connections": args.connections,
         "load_generator": "wrk" if use_wrk else "asyncio-fallback",
         "relaygate": "external " + relaygate.base_url if relaygate.child is None else "started by the bench",
-        "server": (os.environ.get("RELAYGATE_SERVER") or "granian (the default)")
+        "server": (os.environ.get("RELAYGATE_SERVER") or "uvicorn (the default)")
         if relaygate.child is not None
         else "an external server",
         "cpus": os.cpu_count(),

@@ -17,7 +17,7 @@ def test_info_lines_are_logged_with_a_level_prefix(relaygate_factory: ServerFact
     server = relaygate_factory(RELAYGATE_REDIS_URL=REDIS_URL, RELAYGATE_LOG_LEVEL="info")
     log = server.log()
     assert f"INFO:     Redis is reachable at {REDIS_URL}" in log
-    assert SERVER_LINES[os.environ.get("RELAYGATE_SERVER", "granian")] in log  # the server's, same format
+    assert SERVER_LINES[os.environ.get("RELAYGATE_SERVER", "uvicorn")] in log  # the server's, same format
 
 
 def test_the_log_level_setting_applies_to_relaygate_lines(relaygate_factory: ServerFactory) -> None:

@@ -177,10 +177,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             f"  RELAYGATE_HOME={settings.home} relaygate init --workspace default",
             flush=True,
         )
-    if (args.server or settings.server) == "uvicorn":
-        from relaygate.serving import uvicorn_server as server
+    if (args.server or settings.server) == "granian":
+        from relaygate.serving import granian_server as server
     else:
-        from relaygate.serving import granian_server as server  # type: ignore[no-redef]
+        from relaygate.serving import uvicorn_server as server  # type: ignore[no-redef]
     server.serve(settings, args.host, args.port, args.workers)
     return 0
 
@@ -195,7 +195,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
-        "--server", choices=SERVERS, default=None, help="HTTP server (default: $RELAYGATE_SERVER or granian)"
+        "--server", choices=SERVERS, default=None, help="HTTP server (default: $RELAYGATE_SERVER or uvicorn)"
     )
     serve.set_defaults(handler=cmd_serve)
 

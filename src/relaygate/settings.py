@@ -28,11 +28,11 @@ def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     return raw.strip().lower() in _TRUE
 
 
-SERVERS = ("granian", "uvicorn")
+SERVERS = ("uvicorn", "granian")
 
 
 def _server(env: Mapping[str, str]) -> str:
-    server = (env.get("RELAYGATE_SERVER") or "granian").lower()
+    server = (env.get("RELAYGATE_SERVER") or "uvicorn").lower()
     if server not in SERVERS:
         raise SettingsError(f"RELAYGATE_SERVER must be one of {', '.join(SERVERS)}, got {server!r}")
     return server
@@ -100,7 +100,7 @@ class Settings:
     limits_sync_interval_s: float = 0.05  # how often shared limit counters meet in Redis
     metrics_token: str | None = field(default=None, repr=False)  # bearer for GET /metrics
     log_level: str = "info"
-    server: str = "granian"  # granian (RSGI) or uvicorn; `relaygate serve --server` overrides it
+    server: str = "uvicorn"  # or granian (RSGI); `relaygate serve --server` overrides it (serving/)
     # Routing policy (issue 4): retry backoff, per-attempt timeouts, cache, circuit breaker.
     retry_backoff_base_s: float = 1.0
     retry_backoff_cap_s: float = 30.0

@@ -84,7 +84,7 @@ def test_oversized_headers_get_431_and_the_connection_closes(relaygate: Relaygat
     head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n"
     answer = _raw_request(relaygate, head)
     assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
-    if os.environ.get("RELAYGATE_SERVER") == "uvicorn":  # granian's parser answers with no body
+    if os.environ.get("RELAYGATE_SERVER") != "granian":  # granian's parser answers with no body
         assert b"request_header_fields_too_large" in answer
     many = b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 20_000 + b"\r\n"
     assert _raw_request(relaygate, many).startswith(b"HTTP/1.1 431")
