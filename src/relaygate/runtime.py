@@ -38,6 +38,7 @@ from relaygate.telemetry import Telemetry, tracing_configured
 from relaygate.upstream.probe import Prober
 from relaygate.upstream.ssrf import UpstreamGuard
 from relaygate.upstream.transport import PyreqwestTransport, StreamBounds
+from relaygate.usage.body_log import BodyLog
 from relaygate.usage.recorder import UsageRecorder
 from relaygate.usage.writers import batch_writer
 
@@ -96,6 +97,8 @@ class Runtime:
         )
         self.router.limits = self.limits
         self.recorder.enabled = settings.usage_enabled
+        if settings.log_bodies:
+            self.router.body_log = BodyLog(settings.log_body_bytes)
         self.metrics = Metrics(self)
         self.recorder.add_observer(self.metrics)
         self.telemetry = Telemetry() if tracing_configured() else None

@@ -96,6 +96,8 @@ class Settings:
     usage_queue_size: int = 100_000
     # Usage, limits and observability (issue 5; docs/limits.md).
     usage_enabled: bool = True  # off only to measure what recording costs (bench)
+    log_bodies: bool = False  # requests and answers in usage events (usage/body_log.py)
+    log_body_bytes: int = 32 * 1024
     redis_prefix: str = "relaygate:"  # namespace of every shared key in Redis
     limits_sync_interval_s: float = 0.05  # how often shared limit counters meet in Redis
     metrics_token: str | None = field(default=None, repr=False)  # bearer for GET /metrics
@@ -163,6 +165,8 @@ class Settings:
             log_level=(env.get("RELAYGATE_LOG_LEVEL") or "info").lower(),
             server=_server(env),
             usage_enabled=_flag(env, "RELAYGATE_USAGE_ENABLED", default=True),
+            log_bodies=_flag(env, "RELAYGATE_LOG_BODIES"),
+            log_body_bytes=int(_number(env, "RELAYGATE_LOG_BODY_BYTES", 32 * 1024)),
             redis_prefix=env.get("RELAYGATE_REDIS_PREFIX") or "relaygate:",
             limits_sync_interval_s=_number(env, "RELAYGATE_LIMITS_SYNC_INTERVAL", 0.05),
             metrics_token=env.get("RELAYGATE_METRICS_TOKEN") or None,

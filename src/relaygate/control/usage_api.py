@@ -67,6 +67,8 @@ _EVENT_COLUMNS = (
     "identity_id",
     "thread_id",
     "name",
+    "request_body",
+    "response_body",
 )
 
 

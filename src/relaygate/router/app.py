@@ -35,6 +35,7 @@ from relaygate.router.guards import InputGuard
 from relaygate.router.request import model_not_found, prepare
 from relaygate.router.special import SpecialCalls
 from relaygate.types import Receive, Scope, Send
+from relaygate.usage.body_log import BodyLog
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.identity import annotate
 from relaygate.usage.recorder import UsageRecorder
@@ -96,6 +97,15 @@ class RouterApp:
         self._id_prefix = "req_" + secrets.token_hex(6)
         self._id_counter = itertools.count()
 
+    @property
+    def body_log(self) -> BodyLog | None:
+        """Requests and answers kept in usage events (off unless the operator turns it on)."""
+        return self._forwarder.body_log
+
+    @body_log.setter
+    def body_log(self, value: BodyLog | None) -> None:
+        self._forwarder.body_log = value
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = time.perf_counter()
         request_id = f"{self._id_prefix}{next(self._id_counter):012x}"
@@ -122,6 +132,8 @@ class RouterApp:
         except RelaygateError as error:
             if event is not None:
                 event.status, event.error_code = error.status, error.code
+                if self._forwarder.body_log is not None:
+                    event.response_body = self._forwarder.body_log.text(error.body_bytes())
             await send_error(send, error, [(b"x-request-id", request_id.encode())])
         finally:
             if event is not None:
@@ -140,11 +152,17 @@ class RouterApp:
     ) -> None:
         endpoint = ENDPOINTS[path]
         uploading = None  # set once a streamed upload was read whole
+        body_log = self._forwarder.body_log
         if endpoint.kind == "json":
             raw = await read_body(scope, receive, self._max_body)
+            if body_log is not None:
+                event.request_body = body_log.text(raw)
             call = prepare(raw, endpoint, principal, self._catalog, self._guard)
             path = endpoint.path
         else:
+            if body_log is not None:
+                declared = header(scope, b"content-length")
+                event.request_body = body_log.untold("upload", int(declared) if declared else None)
             call, path, uploading = await self._special.prepare(endpoint, scope, receive, principal)
         annotate(event, call.routing, header(scope, b"x-relaygate-identity"))
         if self.tracing:

@@ -32,6 +32,7 @@ from relaygate.router.upstream_answers import (
 )
 from relaygate.types import Send
 from relaygate.upstream.transport import Transport, TransportError, UpstreamResponse
+from relaygate.usage.body_log import BodyLog
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.extract import StreamText, settle_usage, take_answer
 from relaygate.usage.pricing import price_event
@@ -76,6 +77,7 @@ class Forwarder:
         self._transport = transport
         self._policy = policy
         self._cache = cache
+        self.body_log: BodyLog | None = None  # set by the runtime when body logging is on
 
     def _upstream_headers(self, call: PreparedCall, model: RoutableModel) -> list[tuple[str, str]]:
         accept = "text/event-stream" if call.stream else "application/json"
@@ -160,6 +162,8 @@ class Forwarder:
         record.cache, record.attempts = "hit", 0
         event.router_model, event.upstream_model = record.model.router_id, record.model.model_id
         event.status, event.attempts, event.cache_hit = 200, 0, True
+        if self.body_log is not None:
+            event.response_body = self.body_log.text(body)
         await send_bytes(send, 200, body, [*_relaygate_headers(call, record, event.request_id), *headers])
         return True
 
@@ -199,6 +203,8 @@ class Forwarder:
         overhead = (time.perf_counter() - started) * 1000 - upstream_ms
         event.overhead_ms = overhead
         headers.append((b"x-relaygate-overhead-ms", f"{overhead:.3f}".encode()))
+        if self.body_log is not None:
+            event.response_body = self.body_log.text(body)
         await send_bytes(send, response.status, body, headers)
         if record.cache_key is not None and response.status == 200 and not call.stream:
             await self._cache.put(record.cache_key, pack(call.model.router_id, body), record.cache_ttl)
@@ -266,6 +272,8 @@ class Forwarder:
             )
         finally:
             await response.aclose()
+            if self.body_log is not None:
+                event.response_body = self.body_log.text(relayed.kept, relayed.seen)
             if relay.usage is not None:
                 self._account(call, relay.usage, event)
             else:
@@ -293,4 +301,6 @@ class Forwarder:
         finally:
             await response.aclose()
             settle_usage(event, call.model, call.payload)  # speech: the input's characters
+            if self.body_log is not None:
+                event.response_body = self.body_log.untold("binary answer", None)
         await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -139,6 +139,9 @@ usage_events = Table(
     Column("thread_tags", JSON(none_as_null=True), nullable=True),
     Column("name", String(128), nullable=True),
     Column("request_metadata", JSON(none_as_null=True), nullable=True),
+    # Only with RELAYGATE_LOG_BODIES=1: the request and the answer, cut at RELAYGATE_LOG_BODY_BYTES.
+    Column("request_body", Text, nullable=True),
+    Column("response_body", Text, nullable=True),
     Index("ix_usage_events_workspace_created", "workspace_id", "created_at"),
 )
 

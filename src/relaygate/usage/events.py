@@ -1,8 +1,8 @@
 """One usage event per router call: what it consumed, what it cost, who made it.
 
 An event is a plain slotted object filled in as the call goes (the request path only
-sets attributes) and stored later by the recorder. It never holds a prompt, an answer
-or a secret.
+sets attributes) and stored later by the recorder. It never holds a secret, nor a
+prompt or an answer unless the operator turned body logging on (``body_log.py``).
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ COLUMNS = (
     "thread_tags",
     "name",
     "request_metadata",
+    "request_body",
+    "response_body",
     "created_at",
 )
 
@@ -88,6 +90,8 @@ class UsageEvent:
     thread_tags: list[str] | None = None
     name: str | None = None
     request_metadata: dict[str, str] | None = None
+    request_body: str | None = None  # only when the operator turned body logging on
+    response_body: str | None = None
     created_at: datetime = field(default_factory=utcnow)
     id: str = field(default_factory=new_id)
     # Working state, never stored as such.

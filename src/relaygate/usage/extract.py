@@ -42,6 +42,14 @@ class StreamText:
             self._kept += len(chunk)
 
     @property
+    def kept(self) -> bytes:
+        return b"".join(self._chunks)
+
+    @property
+    def seen(self) -> int:
+        return self._seen
+
+    @property
     def scale(self) -> float:
         """How much of the stream was not kept (1.0: all of it was)."""
         return self._seen / self._kept if self._kept else 1.0

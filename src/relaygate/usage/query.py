@@ -186,6 +186,8 @@ def event_object(row: Any) -> dict[str, Any]:
         "thread_tags": row.thread_tags,
         "name": row.name,
         "metadata": row.request_metadata,
+        "request_body": row.request_body,  # null unless body logging is on (RELAYGATE_LOG_BODIES)
+        "response_body": row.response_body,
     }
 
 
