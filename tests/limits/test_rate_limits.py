@@ -33,8 +33,13 @@ def test_requests_per_minute_refuses_exactly_the_call_over_the_limit(
 ) -> None:
     model = workspace.add_model(upstream, "gpt-test")["router_id"]
     key = _key(workspace, limits={"requests_per_minute": 3})
-    for _ in range(3):
-        _call(workspace, key, model)
+    client = workspace.client(key)
+    for left in (2, 1, 0):  # every answer says where the key stands, as OpenAI's do
+        raw = client.chat.completions.with_raw_response.create(model=model, messages=MESSAGES)
+        assert raw.headers["x-ratelimit-limit-requests"] == "3"
+        assert raw.headers["x-ratelimit-remaining-requests"] == str(left)
+        assert raw.headers["x-ratelimit-reset-requests"].endswith("s")
+        assert "x-ratelimit-limit-tokens" not in raw.headers
     with pytest.raises(openai.RateLimitError) as caught:
         _call(workspace, key, model)
     error, headers = caught.value, caught.value.response.headers

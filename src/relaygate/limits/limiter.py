@@ -3,7 +3,8 @@
 ``active()`` is one set lookup: a workspace without limits pays nothing more. For the
 others, ``admit()`` checks each applicable rule (workspace, api key, identity) and the
 most restrictive wins: the first rule without room refuses the call with an
-OpenAI-shaped 429 and OpenAI's ``x-ratelimit-*`` headers. ``settle()`` runs on every
+OpenAI-shaped 429 and OpenAI's ``x-ratelimit-*`` headers, which admitted calls' answers
+carry too (for the most restrictive rule of each kind). ``settle()`` runs on every
 path once the call is over: it debits the tokens used and replaces budget
 reservations by the real cost.
 """
@@ -127,6 +128,8 @@ class Limiter:
         self._check_rates(requests, tokens, now)
         for _, bucket in requests:
             bucket.take(1, now, shared=client is not None)
+        # As OpenAI does, every admitted answer says where the caller stands.
+        call.response_headers.extend(_header_pairs(requests, tokens, now))
         ticket = Ticket([bucket for _, bucket in tokens], shared=client is not None)
         budgets = [rule for rule in rules if rule.amount_nano is not None]
         if budgets:
@@ -252,6 +255,13 @@ def _trio(kind: str, pairs: list[tuple[Rule, Bucket]], now: float) -> dict[str, 
         f"x-ratelimit-remaining-{kind}": str(max(0, math.floor(bucket.current(now)))),
         f"x-ratelimit-reset-{kind}": duration_text(bucket.reset_after(now)),
     }
+
+
+def _header_pairs(
+    requests: list[tuple[Rule, Bucket]], tokens: list[tuple[Rule, Bucket]], now: float
+) -> list[tuple[bytes, bytes]]:
+    trios = {**_trio("requests", requests, now), **_trio("tokens", tokens, now)}
+    return [(name.encode(), value.encode()) for name, value in trios.items()]
 
 
 def _budget_error(refusal: Refusal, now: float) -> BudgetExceeded:
