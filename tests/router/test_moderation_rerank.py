@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from support.server import Workspace
+from support.usage_events import usage_events
 from upstream import FakeUpstream
 
 DOCUMENTS = ["the cat sat on the mat", "stock prices fell", "a cat and a dog"]
@@ -61,3 +62,15 @@ def test_rerank_errors_come_back_openai_shaped(client: openai.OpenAI, workspace:
     )
     assert wrong_type.status_code == 400
     assert wrong_type.json()["error"]["code"] == "model_type_mismatch"
+
+
+def test_rerank_is_priced_as_input_tokens(workspace: Workspace, upstream: FakeUpstream) -> None:
+    model = workspace.add_model(upstream, "rerank-test", model_type="rerank", input_cost="4")["router_id"]
+    body = {"model": model, "query": "cat", "documents": DOCUMENTS}
+    with workspace.client() as sdk:
+        answer: Any = sdk.post("/rerank", body=body, cast_to=object)
+    tokens = answer["usage"]["total_tokens"]  # rerank answers report one total: all of it input
+    (event,) = usage_events(workspace, 1)
+    assert (event["prompt_tokens"], event["completion_tokens"], event["total_tokens"]) == (tokens, 0, tokens)
+    assert event["cost_nano"] == tokens * 4_000  # 4 USD per 1M tokens
+    assert event["estimated"] is False

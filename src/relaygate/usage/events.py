@@ -103,9 +103,13 @@ class UsageEvent:
     def apply_usage(self, usage: dict[str, Any]) -> None:
         """Take the token counts of an OpenAI ``usage`` object (chat, completions or responses)."""
         self.usage_seen = True
-        self.prompt_tokens = _int(usage.get("prompt_tokens", usage.get("input_tokens")))
-        self.completion_tokens = _int(usage.get("completion_tokens", usage.get("output_tokens")))
+        prompt = usage.get("prompt_tokens", usage.get("input_tokens"))
+        completion = usage.get("completion_tokens", usage.get("output_tokens"))
         total = usage.get("total_tokens")
+        if prompt is None and completion is None:
+            prompt = total  # an input-only answer (rerank, some embeddings): all of it is input
+        self.prompt_tokens = _int(prompt)
+        self.completion_tokens = _int(completion)
         self.total_tokens = _int(total) if total is not None else self.prompt_tokens + self.completion_tokens
         prompt_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details")
         if isinstance(prompt_details, dict):

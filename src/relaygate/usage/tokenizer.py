@@ -68,12 +68,24 @@ def count_messages(messages: Any, model_id: str) -> int:
 
 
 def count_prompt(body: dict[str, Any], model_id: str) -> int:
-    """Prompt tokens of a chat, completion or embedding request body."""
+    """Prompt tokens of a chat, completion, embedding or rerank request body."""
     if "messages" in body:
         return count_messages(body["messages"], model_id)
+    if "query" in body and "documents" in body:
+        return _count_rerank(body["query"], body["documents"], model_id)
     value = body.get("prompt", body.get("input"))
     if isinstance(value, str):
         return count_text(value, model_id)
     if isinstance(value, list):
         return sum(count_text(item, model_id) for item in value if isinstance(item, str))
     return 0
+
+
+def _count_rerank(query: Any, documents: Any, model_id: str) -> int:
+    """The query and every document (a string, or an object with ``text``)."""
+    total = count_text(query, model_id) if isinstance(query, str) else 0
+    for document in documents if isinstance(documents, list) else ():
+        text = document.get("text") if isinstance(document, dict) else document
+        if isinstance(text, str):
+            total += count_text(text, model_id)
+    return total
