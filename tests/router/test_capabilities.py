@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from support.server import Workspace
-from upstream import PNG_1X1, FakeUpstream
+from upstream import PNG_1X1, FakeUpstream, Fault
 
 IMAGE = "data:image/png;base64," + base64.b64encode(PNG_1X1).decode()
 LOOK: list[Any] = [
@@ -147,3 +147,37 @@ def test_responses_are_checked_too(client: openai.OpenAI, plain: dict[str, Any])
     with pytest.raises(openai.BadRequestError) as tools:
         client.responses.create(model="plain/gpt-test", input="hi", tools=[tool])
     assert "supports_tool_calling" in tools.value.message
+
+
+def test_a_fallback_must_have_the_capabilities_the_call_needs(
+    client: openai.OpenAI, plain: dict[str, Any], workspace: Workspace, upstream: FakeUpstream
+) -> None:
+    seeing = workspace.add_model(upstream, "gpt-test", provider="seeing", supports_vision=True)
+    before = len(upstream.requests_to("/chat/completions"))
+    routing = {"fallbacks": [{"model": plain["router_id"]}]}
+    with pytest.raises(openai.BadRequestError) as error:
+        client.chat.completions.create(model=seeing["router_id"], messages=LOOK, extra_body=routing)
+    assert error.value.code == "capability_not_supported"
+    assert plain["router_id"] in error.value.message, "the refusal names the fallback that cannot see"
+    assert len(upstream.requests_to("/chat/completions")) == before, "nothing was sent"
+    # Without the image the same fallback is fine; one that can see is fine with it.
+    client.chat.completions.create(model=seeing["router_id"], messages=HI, extra_body=routing)
+    both = {"fallbacks": [{"model": seeing["router_id"]}]}
+    client.chat.completions.create(model=seeing["router_id"], messages=LOOK, extra_body=both)
+
+
+def test_reasoning_effort_is_removed_for_a_fallback_without_reasoning(
+    client: openai.OpenAI, plain: dict[str, Any], workspace: Workspace, upstream: FakeUpstream
+) -> None:
+    thinker = workspace.add_model(upstream, "gpt-test", provider="thinker2", has_reasoning=True)
+    upstream.script("/chat/completions", [Fault(status=503)])
+    client.chat.completions.create(
+        model=thinker["router_id"],
+        messages=HI,
+        reasoning_effort="high",
+        extra_body={"fallbacks": [{"model": plain["router_id"]}]},
+    )
+    first, second = upstream.requests_to("/chat/completions")[-2:]
+    assert first.json["reasoning_effort"] == "high"
+    assert "reasoning_effort" not in second.json, "the fallback cannot reason: the field is left out"
+    assert second.json["model"] == "gpt-test"

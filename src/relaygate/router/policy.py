@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from relaygate.catalog import Catalog, RoutableModel
 from relaygate.errors import RelaygateError, ServiceUnavailable, UpstreamTimeout, UpstreamUnavailable
 from relaygate.router.breaker import Breakers, is_upstream_failure
+from relaygate.router.capabilities import check_alternatives
 from relaygate.router.request import PreparedCall
 from relaygate.router.routing import RoutingPlan, parse_plan, pick_weighted
 from relaygate.router.stream_guard import GuardedStream, StreamWatchdog, Watch
@@ -163,7 +164,12 @@ class RoutePolicy:
 
     def plan(self, call: PreparedCall) -> RoutingPlan | None:
         """The call's routing plan (400 on a bad field); None, at once, for a plain call."""
-        return parse_plan(call.routing, call.model, self._catalog) if call.routing else None
+        if not call.routing:
+            return None
+        plan = parse_plan(call.routing, call.model, self._catalog)
+        if plan is not None and call.endpoint is not None:
+            check_alternatives(call.endpoint, call.payload, plan.alternatives(call.model))
+        return plan
 
     def model_named(self, workspace_id: str, router_id: str) -> RoutableModel | None:
         return self._catalog.model(workspace_id, router_id)

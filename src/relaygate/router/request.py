@@ -48,6 +48,7 @@ class PreparedCall:
     answer: Answer | None = None  # None: JSON or chat SSE (see answers.py)
     upload: Upload | None = None  # a multipart body streamed upstream instead of ``payload``
     response_headers: RawHeaders = field(default_factory=list)  # e.g. parameters removed
+    endpoint: Endpoint | None = None  # what a fallback or balanced model must serve too
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -136,5 +137,13 @@ def prepare(
             hide_usage = True
     payload = encode_body(body)
     return PreparedCall(
-        model, payload, stream, hide_usage, routing, defaulted, endpoint.answer, response_headers=notes
+        model,
+        payload,
+        stream,
+        hide_usage,
+        routing,
+        defaulted,
+        endpoint.answer,
+        response_headers=notes,
+        endpoint=endpoint,
     )

@@ -57,6 +57,11 @@ class RoutingPlan:
     call_timeout: float | None = None  # seconds, per attempt
     cache_ttl: int | None = None  # None: the request did not ask for the cache
 
+    def alternatives(self, primary: RoutableModel) -> list[RoutableModel]:
+        """The models other than ``primary`` this plan may send the call to."""
+        balanced = self.load_balancer.models if self.load_balancer is not None else ()
+        return [model for model in (*balanced, *self.fallbacks) if model is not primary]
+
 
 def invalid(field: str, message: str) -> InvalidRequest:
     return InvalidRequest(f"Invalid routing field '{field}': {message}", param=field, code="invalid_routing")
@@ -222,5 +227,7 @@ def payload_for(call: PreparedCall, model: RoutableModel) -> bytes:
         for key in call.defaulted:
             body.pop(key, None)
         apply_defaults(body, model)
+    if "reasoning_effort" in body and not model.supports("has_reasoning"):
+        body.pop("reasoning_effort")  # as for the primary (capabilities.remove_unsupported)
     body["model"] = model.model_id
     return orjson.dumps(body)

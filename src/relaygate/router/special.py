@@ -83,4 +83,5 @@ class SpecialCalls:
         # The body itself streams; ``payload`` holds the fields read, as JSON, for the hooks
         # that look at a call's body (limits, usage estimates).
         summary = orjson.dumps({**scan.fields, "model": model.model_id})
-        return PreparedCall(model, summary, stream, False, upload=upload), endpoint.path, upload.finished
+        call = PreparedCall(model, summary, stream, False, upload=upload, endpoint=endpoint)
+        return call, endpoint.path, upload.finished
