@@ -22,6 +22,7 @@ from relaygate.router.endpoints import Endpoint, type_label
 
 REMOVED_HEADER = b"x-relaygate-removed-params"
 _IMAGE_PART_TYPES = frozenset({"image_url", "input_image"})
+CHAT_REASONING_FIELDS = ("reasoning_effort",)  # removed for models without has_reasoning
 
 
 def missing_capability(model: RoutableModel, capability: str, need: str, param: str | None) -> InvalidRequest:
@@ -111,5 +112,5 @@ def check_chat(model: RoutableModel, body: dict[str, Any]) -> RawHeaders:
         check_tools(model, body["functions"])
     check_vision(model, body.get("messages"), "messages")
     if "reasoning_effort" in body:
-        return remove_unsupported(model, body, ("reasoning_effort",))
+        return remove_unsupported(model, body, CHAT_REASONING_FIELDS)
     return []

@@ -27,6 +27,7 @@ import orjson
 
 from relaygate.catalog import Catalog, RoutableModel
 from relaygate.errors import InvalidRequest
+from relaygate.router.capabilities import CHAT_REASONING_FIELDS, remove_unsupported
 from relaygate.router.endpoints import type_label
 from relaygate.router.request import PreparedCall, apply_defaults
 
@@ -227,7 +228,6 @@ def payload_for(call: PreparedCall, model: RoutableModel) -> bytes:
         for key in call.defaulted:
             body.pop(key, None)
         apply_defaults(body, model)
-    if "reasoning_effort" in body and not model.supports("has_reasoning"):
-        body.pop("reasoning_effort")  # as for the primary (capabilities.remove_unsupported)
+    remove_unsupported(model, body, CHAT_REASONING_FIELDS)  # as check_chat did for the primary
     body["model"] = model.model_id
     return orjson.dumps(body)

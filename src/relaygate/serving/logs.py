@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 FORMATTER = {
@@ -35,8 +36,6 @@ def granian_config(level: str) -> dict[str, Any]:
 def uvicorn_config(level: str) -> dict[str, Any]:
     """uvicorn's logging set-up, plus relaygate's own loggers at the same level and in the
     same format (without this, their info lines went nowhere and warnings came bare)."""
-    import copy
-
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)

@@ -67,10 +67,6 @@ class RsgiApp:
             exchange.finish()
             del self._inflight[task]
 
-    @property
-    def inflight(self) -> int:
-        return len(self._inflight)
-
     def begin_drain(self) -> None:
         if self.runtime.drain.draining or self._loop is None:
             return

@@ -56,7 +56,7 @@ class StreamText:
 
     def answer_text(self) -> str:
         pieces: list[str] = []
-        for line in b"".join(self._chunks).split(b"\n"):
+        for line in self.kept.split(b"\n"):
             if not line.startswith(b"data:"):
                 continue
             try:
