@@ -13,7 +13,7 @@ import asyncio
 import ipaddress
 import re
 import socket
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from pyreqwest.http import Url
@@ -29,8 +29,9 @@ _HOW_TO_ALLOW = (
 )
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
+    """Where a URL points; a tuple, so hashing and comparing it (a dict key per call) stay in C."""
+
     scheme: str
     host: str
     port: int
