@@ -8,9 +8,11 @@ The lifespan starts and stops every component of the process (see ``runtime.py``
 from __future__ import annotations
 
 import logging
+import os
+from typing import Any
 
-from fastapi import FastAPI
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from relaygate.control.app import build_control_app
 from relaygate.control.security_headers import with_cors
@@ -25,7 +27,7 @@ assert all(len(prefix) == _PREFIX_LENGTH for prefix in PREFIXES)
 
 
 class RelaygateApp:
-    def __init__(self, runtime: Runtime, control: FastAPI) -> None:
+    def __init__(self, runtime: Runtime, control: ASGIApp) -> None:
         self.runtime = runtime
         self.control = control
 
@@ -57,10 +59,21 @@ class RelaygateApp:
                 return
 
 
+def _behind_proxies(app: ASGIApp) -> ASGIApp:
+    """``app`` seeing the client's address and scheme as a trusted proxy gives them
+    (``FORWARDED_ALLOW_IPS``), by uvicorn's middleware, whichever server runs it."""
+    middleware: Any = ProxyHeadersMiddleware  # typed with uvicorn's narrower ASGI types
+    wrapped: ASGIApp = middleware(app, trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+    return wrapped
+
+
 def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
     """The process's runtime and the ASGI application in front of it."""
     runtime = Runtime.build(settings)
-    return runtime, with_cors(RelaygateApp(runtime, build_control_app(runtime)), settings.cors_origins)
+    # The router needs neither the forwarded address nor scheme on its hot path; it asks
+    # ``client_address.py`` when it does (failed authentications).
+    control = _behind_proxies(build_control_app(runtime))
+    return runtime, with_cors(RelaygateApp(runtime, control), settings.cors_origins)
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:

@@ -3,10 +3,10 @@
 Trusted proxies are the addresses and networks in ``FORWARDED_ALLOW_IPS`` (comma
 separated, ``*`` for any; default ``127.0.0.1``), the variable uvicorn reads for the same
 purpose, with its rule: walk ``X-Forwarded-For`` from the right and take the first
-address that is not a trusted proxy. uvicorn applies it before the application sees the
-scope; granian does not, so this module applies it where an address is needed (only
-when counting failed authentications: the hot path never pays for it). Applied to a
-scope uvicorn already rewrote, it gives the same answer.
+address that is not a trusted proxy. uvicorn's middleware applies it to the control plane
+(``app.assemble``); the router's scope keeps the TCP peer, so this module applies it where
+the router needs an address (only when counting failed authentications: the hot path
+never pays for it). Applied to a scope already rewritten, it gives the same answer.
 """
 
 from __future__ import annotations

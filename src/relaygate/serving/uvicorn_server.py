@@ -23,6 +23,9 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         lifespan="on",
         access_log=False,
         server_header=False,
+        # X-Forwarded-* is applied by the application itself (``app.assemble``), only where
+        # it is read: uvicorn's middleware would wrap every router call for nothing.
+        proxy_headers=False,
         log_level=settings.log_level,
         log_config=uvicorn_config(settings.log_level),
         timeout_graceful_shutdown=math.ceil(settings.drain_timeout_s),  # see drain.py
