@@ -14,12 +14,15 @@ it anyway, or when the answer is already an error.
 
 from __future__ import annotations
 
+import re
+
 import orjson
 
 from relaygate.errors import RelaygateError, UpstreamUnavailable
 from relaygate.upstream.transport import ResponseTooLarge, TransportError
 
 _FIELDS = (b"event:", b"id:", b"retry:", b":")
+_JSON_START = re.compile(rb"\s*[{\[]")  # matched in place: no copy of a large answer
 
 
 class MalformedStream(TransportError):
@@ -52,7 +55,7 @@ def check_success_answer(router_id: str, status: int, content_type: bytes, body:
     kind = content_type.lower()
     if b"html" in kind:
         raise invalid_answer(router_id, f"answered with {kind.decode(errors='replace')} instead of JSON")
-    if b"json" in kind and body.lstrip()[:1] not in (b"{", b"["):
+    if b"json" in kind and _JSON_START.match(body) is None:
         raise invalid_answer(router_id, "sent a body that is not JSON")
 
 
