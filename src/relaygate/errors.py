@@ -7,6 +7,7 @@
      +-- AuthenticationFailed            (401 authentication_error)
      +-- PermissionDenied                (403 permission_error)
      +-- NotFound                        (404 invalid_request_error)
+     +-- MethodNotAllowed                (405 invalid_request_error, with Allow)
      +-- Conflict                        (409 invalid_request_error)
      +-- PayloadTooLarge                 (413 invalid_request_error)
      +-- RateLimited                     (429 rate_limit_error)
@@ -91,6 +92,17 @@ class NotFound(RelaygateError):
     status = 404
     error_type = "invalid_request_error"
     default_code = "not_found"
+
+
+class MethodNotAllowed(RelaygateError):
+    status = 405
+    error_type = "invalid_request_error"
+    default_code = "method_not_allowed"
+
+    def __init__(self, method: str, path: str, allowed: str) -> None:
+        super().__init__(
+            f"Invalid method for URL ({method} {path}): it takes {allowed}.", headers={"Allow": allowed}
+        )
 
 
 class Conflict(RelaygateError):

@@ -166,6 +166,13 @@ def test_duplicate_router_id_is_409(workspace: Workspace, upstream: FakeUpstream
     assert_openai_error(response, 409, "invalid_request_error")
 
 
+def test_a_wrong_method_is_405_with_allow(workspace: Workspace) -> None:
+    response = workspace.api("PUT", "/v2/models")
+    body = assert_openai_error(response, 405, "invalid_request_error")
+    assert body["error"]["code"] == "method_not_allowed"
+    assert response.headers["allow"] == "GET"
+
+
 def test_provider_defaults_from_the_base_url_host(workspace: Workspace, upstream: FakeUpstream) -> None:
     body = full_body(upstream)
     del body["provider"]

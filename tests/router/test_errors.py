@@ -69,6 +69,25 @@ def test_unknown_route_is_404(workspace: Workspace) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/v3/router/chat/completions", "POST"),
+        ("PUT", "/v3/router/embeddings", "POST"),
+        ("POST", "/v3/router/models", "GET"),
+        ("DELETE", "/v2/router/models/fake/gpt-test", "GET"),
+    ],
+)
+def test_a_known_route_with_the_wrong_method_is_405(
+    workspace: Workspace, method: str, path: str, allowed: str
+) -> None:
+    response = workspace.api(method, path)
+    body = assert_openai_error(response, 405, "invalid_request_error")
+    assert response.headers["allow"] == allowed
+    assert body["error"]["code"] == "method_not_allowed"
+    assert f"({method} {path})" in body["error"]["message"]
+
+
 @pytest.mark.parametrize("status", [400, 404, 429, 500, 503])
 def test_upstream_errors_pass_through_with_status_and_body(
     workspace: Workspace, fake_upstream: FakeUpstream, status: int

@@ -55,9 +55,10 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     error_type = "invalid_request_error" if exc.status_code < 500 else "api_error"
-    return _error(
-        exc.status_code, str(exc.detail), error_type, code="not_found" if exc.status_code == 404 else None
-    )
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+    response = _error(exc.status_code, str(exc.detail), error_type, code=code)
+    response.headers.update(exc.headers or {})  # e.g. the Allow of a 405
+    return response
 
 
 async def _store_error(request: Request, exc: Exception) -> JSONResponse:

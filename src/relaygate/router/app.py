@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from relaygate.catalog import Catalog, Principal, RoutableModel
-from relaygate.errors import AuthenticationFailed, InvalidRequest, NotFound, RelaygateError
+from relaygate.errors import AuthenticationFailed, MethodNotAllowed, NotFound, RelaygateError
 from relaygate.limits import Limiter
 from relaygate.router.asgi import (
     JSON_TYPE,
@@ -68,6 +68,17 @@ def authenticate(catalog: Catalog, scope: Scope, throttle: AuthThrottle | None =
     return principal
 
 
+def unroutable(method: str, full_path: str, path: str) -> RelaygateError:
+    """A request no route takes: 405 (with ``Allow``) for a known path, else 404, as OpenAI answers."""
+    if path in ENDPOINTS:
+        return MethodNotAllowed(method, full_path, "POST")
+    if path == "/models" or path.startswith("/models/"):
+        return MethodNotAllowed(method, full_path, "GET")
+    return NotFound(
+        f"Unknown router endpoint: {method} {full_path}. See the OpenAI API reference.", code="unknown_url"
+    )
+
+
 class RouterApp:
     def __init__(
         self,
@@ -114,14 +125,11 @@ class RouterApp:
             principal = authenticate(self._catalog, scope, self.auth_throttle)
             method = scope["method"]
             if method == "GET":
-                await self._get(principal, path, send, request_id)
+                await self._get(principal, path, send, request_id, scope)
                 return
             endpoint = ENDPOINTS.get(path)
             if endpoint is None or method != "POST":
-                raise NotFound(
-                    f"Unknown router endpoint: {method} {path}. See the OpenAI API reference.",
-                    code="unknown_url",
-                )
+                raise unroutable(method, scope["path"], path)
             event = UsageEvent(
                 principal.workspace_id, principal.key_id, endpoint.name, request_id, id=request_id
             )
@@ -184,7 +192,7 @@ class RouterApp:
             if ticket is not None and self.limits is not None:
                 self.limits.settle(ticket, event)
 
-    async def _get(self, principal: Principal, path: str, send: Send, request_id: str) -> None:
+    async def _get(self, principal: Principal, path: str, send: Send, request_id: str, scope: Scope) -> None:
         headers = [JSON_TYPE, (b"x-request-id", request_id.encode())]
         if path == "/models":
             data = [_model_object(model) for model in self._catalog.models(principal.workspace_id)]
@@ -197,6 +205,4 @@ class RouterApp:
                 raise model_not_found(router_id)
             await send_bytes(send, 200, orjson.dumps(_model_object(model)), headers)
             return
-        if path in ENDPOINTS:
-            raise InvalidRequest(f"{path} takes POST, not GET.", code="method_not_allowed")
-        raise NotFound(f"Unknown router endpoint: GET {path}.", code="unknown_url")
+        raise unroutable("GET", scope["path"], path)
