@@ -1,11 +1,13 @@
 """`python -m bench`: the same chat traffic sent directly to a fast upstream and through relaygate.
 
 1. start `bench.upstream` (uvicorn + uvloop + httptools, canned answers) in its own process;
-2. start `relaygate serve` in its own process (or use `--relaygate-url`), register the upstream
-   as model `bench/bench-model` through `POST /v2/models/openai-like`;
+2. start `bench.passthrough` (a bare uvicorn + pyreqwest forwarder, the floor of relaygate's
+   stack; skipped with `--no-passthrough`) and `relaygate serve` (or use `--relaygate-url`), each
+   in its own process; register the upstream as model `bench/bench-model` through
+   `POST /v2/models/openai-like`;
 3. warm up, then measure with wrk: non-streaming chat at concurrency 1 and at `--connections`,
-   direct and through relaygate; streaming time to first byte at concurrency 1;
-4. read relaygate's CPU time from /proc around each relaygate measurement;
+   direct, through the pass-through and through relaygate; streaming time to first byte at c=1;
+4. read each server's CPU time from /proc around its measurements;
 5. print the table and write `bench/results/latest.json`.
 """
 
@@ -34,11 +36,10 @@ from typing import Any, TypeVar
 from . import load
 from .load import LoadResult, StreamResult, Target
 from .processes import BenchError, Child, Children, cpu_seconds, free_port, wait_http_ok, wait_port_open
-from .report import Report, Row, UsageCost
+from .report import DIRECT, PASSTHROUGH, RELAYGATE, Report, Row, UsageCost
 
 Measured = TypeVar("Measured", LoadResult, StreamResult)
-LoadPair = tuple[LoadResult, LoadResult, float | None, float | None]
-StreamPair = tuple[StreamResult, StreamResult, float | None, float | None]
+Each = dict[str, tuple[Measured, float | None]]  # side -> (result, server CPU us/request)
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "latest.json"
 UPSTREAM_KEY = "sk-bench"
@@ -57,6 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--relaygate-url", help="bench a running relaygate (http://127.0.0.1:PORT)")
     parser.add_argument("--relaygate-key", help="admin key of that relaygate (default $RELAYGATE_KEY)")
     parser.add_argument("--relaygate-pid", type=int, help="its server pid, to measure CPU per request")
+    parser.add_argument("--no-passthrough", action="store_true", help="skip the bare pass-through reference")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results path")
     parser.add_argument(
         "--usage-rounds",
@@ -101,6 +103,15 @@ def start_upstream(children: Children) -> tuple[int, Child]:
     port = free_port()
     argv = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--api-key", UPSTREAM_KEY]
     child = children.start("upstream", argv, cwd=ROOT)
+    wait_port_open(port, child)
+    return port, child
+
+
+def start_passthrough(children: Children, upstream_port: int) -> tuple[int, Child]:
+    port = free_port()
+    upstream = f"http://127.0.0.1:{upstream_port}"
+    argv = [sys.executable, "-m", "bench.passthrough", "--port", str(port), "--upstream", upstream]
+    child = children.start("passthrough", [*argv, "--api-key", UPSTREAM_KEY], cwd=ROOT)
     wait_port_open(port, child)
     return port, child
 
@@ -181,40 +192,52 @@ def _post_raw(target: Target) -> tuple[int, str]:
 
 
 @dataclass
-class Targets:
-    direct: Target
-    relaygate: Target
-    direct_stream: Target
-    relaygate_stream: Target
+class Side:
+    """One way to reach the upstream (direct, pass-through, relaygate), measured in every scenario."""
+
+    name: str
+    chat: Target
+    stream: Target
+    pid: int | None  # the server whose CPU time is read around each measurement
 
 
-def make_targets(upstream_port: int, relaygate: Relaygate, router_id: str) -> Targets:
-    def body(model: str, stream: bool) -> bytes:
-        payload: dict[str, Any] = {"model": model, "messages": MESSAGES}
-        if stream:
-            payload["stream"] = True
-        return json.dumps(payload, separators=(",", ":")).encode()
+def chat_body(model: str, stream: bool) -> bytes:
+    payload: dict[str, Any] = {"model": model, "messages": MESSAGES}
+    if stream:
+        payload["stream"] = True
+    return json.dumps(payload, separators=(",", ":")).encode()
 
-    direct_url = f"http://127.0.0.1:{upstream_port}/v1/chat/completions"
-    routed_url = f"{relaygate.base_url}/v3/router/chat/completions"
-    upstream_auth = f"Bearer {UPSTREAM_KEY}"
-    relaygate_auth = f"Bearer {relaygate.admin_key}"
-    return Targets(
-        direct=Target(direct_url, upstream_auth, body("bench-model", False)),
-        relaygate=Target(routed_url, relaygate_auth, body(router_id, False)),
-        direct_stream=Target(direct_url, upstream_auth, body("bench-model", True)),
-        relaygate_stream=Target(routed_url, relaygate_auth, body(router_id, True)),
+
+def make_side(name: str, url: str, key: str, model: str, pid: int | None) -> Side:
+    auth = f"Bearer {key}"
+    return Side(
+        name, Target(url, auth, chat_body(model, False)), Target(url, auth, chat_body(model, True)), pid
     )
 
 
+def direct_side(upstream_port: int, pid: int) -> Side:
+    url = f"http://127.0.0.1:{upstream_port}/v1/chat/completions"
+    return make_side(DIRECT, url, UPSTREAM_KEY, "bench-model", pid)
+
+
+def passthrough_side(port: int, pid: int) -> Side:
+    url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    return make_side(PASSTHROUGH, url, UPSTREAM_KEY, "bench-model", pid)
+
+
+def relaygate_side(relaygate: Relaygate, router_id: str) -> Side:
+    url = f"{relaygate.base_url}/v3/router/chat/completions"
+    return make_side(RELAYGATE, url, relaygate.admin_key, router_id, relaygate.pid)
+
+
 class Bench:
-    def __init__(
-        self, args: argparse.Namespace, relaygate: Relaygate, upstream_pid: int, targets: Targets
-    ) -> None:
+    def __init__(self, args: argparse.Namespace, relaygate: Relaygate, sides: list[Side]) -> None:
         self.args = args
         self.relaygate = relaygate
-        self.upstream_pid = upstream_pid
-        self.targets = targets
+        self.sides = sides  # in measuring order: direct, pass-through (unless skipped), relaygate
+
+    def side(self, name: str) -> Side:
+        return next(side for side in self.sides if side.name == name)
 
     def load(self, target: Target, connections: int, seconds: float) -> LoadResult:
         if self.args.python_client:
@@ -230,52 +253,50 @@ class Bench:
             return result, None
         return result, (cpu_seconds(pid) - before) / result.requests * 1e6
 
-    def measured_load(self, connections: int) -> LoadPair:
-        seconds = self.args.duration
-        direct, upstream_cpu = self.cpu_per_request(
-            self.upstream_pid, lambda: self.load(self.targets.direct, connections, seconds)
-        )
-        routed, relaygate_cpu = self.cpu_per_request(
-            self.relaygate.pid, lambda: self.load(self.targets.relaygate, connections, seconds)
-        )
-        return direct, routed, relaygate_cpu, upstream_cpu
+    def measure_each(self, work: Callable[[Side], Measured]) -> Each[Measured]:
+        """`work` on every side in turn, each with its server's CPU per request."""
+        return {
+            side.name: self.cpu_per_request(side.pid, functools.partial(work, side)) for side in self.sides
+        }
 
-    def measured_stream(self) -> StreamPair:
-        seconds = self.args.duration
-        direct, upstream_cpu = self.cpu_per_request(
-            self.upstream_pid, lambda: load.run_stream_probe(self.targets.direct_stream, seconds)
-        )
-        routed, relaygate_cpu = self.cpu_per_request(
-            self.relaygate.pid, lambda: load.run_stream_probe(self.targets.relaygate_stream, seconds)
-        )
-        return direct, routed, relaygate_cpu, upstream_cpu
+    def measured_load(self, connections: int) -> Each[LoadResult]:
+        return self.measure_each(lambda side: self.load(side.chat, connections, self.args.duration))
+
+    def measured_stream(self) -> Each[StreamResult]:
+        return self.measure_each(lambda side: load.run_stream_probe(side.stream, self.args.duration))
 
     def warm_up(self) -> None:
         if self.args.warmup <= 0:
             return
-        for target in (self.targets.direct, self.targets.relaygate):
-            self.load(target, min(8, self.args.connections), self.args.warmup)
-        for target in (self.targets.direct_stream, self.targets.relaygate_stream):
-            load.run_stream_probe(target, min(1.0, self.args.warmup))
+        for side in self.sides:
+            self.load(side.chat, min(8, self.args.connections), self.args.warmup)
+        for side in self.sides:
+            load.run_stream_probe(side.stream, min(1.0, self.args.warmup))
 
     def run(self, report: Report) -> None:
         self.warm_up()
-        c1_direct, c1_routed, *c1_cpu = self.measured_load(1)
-        report.add_run("chat_c1", c1_direct, c1_routed, *c1_cpu)
         high = self.args.connections
-        hi_direct, hi_routed, *hi_cpu = self.measured_load(high)
-        report.add_run(f"chat_c{high}", hi_direct, hi_routed, *hi_cpu)
-        s_direct, s_routed, *s_cpu = self.measured_stream()
-        report.add_run("stream_c1", s_direct, s_routed, *s_cpu)
+        c1 = self.measured_load(1)
+        report.add_run("chat_c1", c1)
+        hi = self.measured_load(high)
+        report.add_run(f"chat_c{high}", hi)
+        streamed = self.measured_stream()
+        report.add_run("stream_c1", streamed)
         report.rows += [
-            Row("chat c=1 p50", "ms", c1_direct.p50_ms, c1_routed.p50_ms),
-            Row("chat c=1 p99", "ms", c1_direct.p99_ms, c1_routed.p99_ms),
-            Row("chat c=1 throughput", "req/s", c1_direct.rps, c1_routed.rps),
-            Row(f"chat c={high} throughput", "req/s", hi_direct.rps, hi_routed.rps),
-            Row(f"chat c={high} p50", "ms", hi_direct.p50_ms, hi_routed.p50_ms),
-            Row("stream c=1 first byte p50", "ms", s_direct.ttfb_p50_ms, s_routed.ttfb_p50_ms),
-            Row("stream c=1 complete p50", "ms", s_direct.total_p50_ms, s_routed.total_p50_ms),
+            row("chat c=1 p50", "ms", c1, lambda r: r.p50_ms),
+            row("chat c=1 p99", "ms", c1, lambda r: r.p99_ms),
+            row("chat c=1 throughput", "req/s", c1, lambda r: r.rps),
+            row(f"chat c={high} throughput", "req/s", hi, lambda r: r.rps),
+            row(f"chat c={high} p50", "ms", hi, lambda r: r.p50_ms),
+            row("stream c=1 first byte p50", "ms", streamed, lambda r: r.ttfb_p50_ms),
+            row("stream c=1 complete p50", "ms", streamed, lambda r: r.total_p50_ms),
         ]
+
+
+def row(scenario: str, unit: str, each: Each[Measured], value: Callable[[Measured], float]) -> Row:
+    """One table row: the same figure taken from every side's result."""
+    figures = {name: value(result) for name, (result, _) in each.items()}
+    return Row(scenario, unit, figures[DIRECT], figures.get(RELAYGATE), figures.get(PASSTHROUGH))
 
 
 def _meta(args: argparse.Namespace, relaygate: Relaygate) -> dict[str, Any]:
@@ -290,28 +311,37 @@ def _meta(args: argparse.Namespace, relaygate: Relaygate) -> dict[str, Any]:
         "server": (os.environ.get("RELAYGATE_SERVER") or "uvicorn (the default)")
         if relaygate.child is not None
         else "an external server",
+        "passthrough": "skipped (--no-passthrough)"
+        if args.no_passthrough
+        else "bench.passthrough (uvicorn + pyreqwest), started by the bench",
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
 
 
+def relaygate_under_test(args: argparse.Namespace, children: Children, workdir: Path) -> Relaygate:
+    if args.relaygate_url:
+        return existing_relaygate(args)
+    return start_relaygate(children, workdir / "relaygate-home")
+
+
 def run(args: argparse.Namespace, children: Children, workdir: Path) -> Report:
     if not load.have_wrk() and not args.python_client:
         print(load.WRK_INSTALL_HINT, file=sys.stderr)
     upstream_port, upstream = start_upstream(children)
-    if args.relaygate_url:
-        relaygate = existing_relaygate(args)
-        model_id = f"bench-model-{secrets.token_hex(3)}"
-    else:
-        relaygate = start_relaygate(children, workdir / "relaygate-home")
-        model_id = "bench-model"
-    router_id = register_model(relaygate, upstream_port, model_id)
-    targets = make_targets(upstream_port, relaygate, router_id)
-    check_route(targets.direct, "direct upstream")
-    check_route(targets.relaygate, "relaygate")
+    sides = [direct_side(upstream_port, upstream.pid)]
+    if not args.no_passthrough:
+        passthrough_port, passthrough = start_passthrough(children, upstream_port)
+        sides.append(passthrough_side(passthrough_port, passthrough.pid))
+    relaygate = relaygate_under_test(args, children, workdir)
+    # An external relaygate may hold models from earlier runs: a fresh id each time.
+    model_id = f"bench-model-{secrets.token_hex(3)}" if args.relaygate_url else "bench-model"
+    sides.append(relaygate_side(relaygate, register_model(relaygate, upstream_port, model_id)))
+    for side in sides:
+        check_route(side.chat, side.name)
     report = Report(meta=_meta(args, relaygate))
-    bench = Bench(args, relaygate, upstream.pid, targets)
+    bench = Bench(args, relaygate, sides)
     bench.run(report)
     if args.usage_rounds > 0 and relaygate.child is not None:
         report.usage = usage_cost(bench, children, workdir, upstream_port)
@@ -324,17 +354,14 @@ def usage_cost(bench: Bench, children: Children, workdir: Path, upstream_port: i
     quiet = start_relaygate(
         children, workdir / "relaygate-usage-off", "relaygate-usage-off", {"RELAYGATE_USAGE_ENABLED": "0"}
     )
-    quiet_target = make_targets(upstream_port, quiet, register_model(quiet, upstream_port, "bench-model"))
-    check_route(quiet_target.relaygate, "relaygate without usage recording")
+    quiet_side = relaygate_side(quiet, register_model(quiet, upstream_port, "bench-model"))
+    check_route(quiet_side.chat, "relaygate without usage recording")
     connections, seconds = bench.args.connections, bench.args.duration
     cost = UsageCost(connections)
     for _ in range(bench.args.usage_rounds):
-        for recording, relaygate, target in (
-            (True, bench.relaygate, bench.targets.relaygate),
-            (False, quiet, quiet_target.relaygate),
-        ):
-            work = functools.partial(bench.load, target, connections, seconds)
-            result, cpu = bench.cpu_per_request(relaygate.pid, work)
+        for recording, side in ((True, bench.side(RELAYGATE)), (False, quiet_side)):
+            work = functools.partial(bench.load, side.chat, connections, seconds)
+            result, cpu = bench.cpu_per_request(side.pid, work)
             cost.add(recording, result.rps, cpu)
     return cost
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .load import LoadResult, StreamResult
+
+# The sides every scenario is measured on, in measuring order; also the JSON keys of each run.
+DIRECT, PASSTHROUGH, RELAYGATE = "direct", "passthrough", "relaygate"
+CPU_OF = {DIRECT: "upstream", PASSTHROUGH: "passthrough", RELAYGATE: "relaygate"}  # whose CPU is read
+Result = LoadResult | StreamResult
+Measurements = Mapping[str, tuple[Result, float | None]]  # side -> (result, server CPU us/request)
 
 
 @dataclass
@@ -17,12 +24,49 @@ class Row:
     unit: str
     direct: float
     relaygate: float | None
+    passthrough: float | None = None
 
     @property
     def ratio(self) -> float | None:
-        if self.relaygate is None or not self.direct:
-            return None
-        return self.relaygate / self.direct
+        """relaygate / direct."""
+        return _ratio(self.relaygate, self.direct)
+
+    @property
+    def ratio_passthrough(self) -> float | None:
+        """relaygate / pass-through."""
+        return _ratio(self.relaygate, self.passthrough)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "unit": self.unit,
+            "direct": self.direct,
+            "relaygate": self.relaygate,
+            "ratio": self.ratio,
+            "passthrough": self.passthrough,
+            "relaygate_over_passthrough": self.ratio_passthrough,
+        }
+
+    def render(self, width: int) -> str:
+        digits = 3 if self.unit == "ms" else 0
+        cells = [
+            _cell(self.direct, digits, 10),
+            _cell(self.passthrough, digits, 12),
+            _cell(self.relaygate, digits, 10),
+            _cell(self.ratio, 2, 11),
+            _cell(self.ratio_passthrough, 2, 12),
+        ]
+        return f"{self.scenario + ' (' + self.unit + ')':<{width}} " + " ".join(cells)
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def _cell(value: float | None, digits: int, width: int) -> str:
+    return f"{value:{width},.{digits}f}" if value is not None else f"{'-':>{width}}"
 
 
 @dataclass
@@ -74,56 +118,56 @@ class Report:
     meta: dict[str, Any]
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
-    cpu_us_per_request: dict[str, float | None] = field(default_factory=dict)
-    upstream_cpu_us_per_request: dict[str, float | None] = field(default_factory=dict)
+    # whose CPU ("relaygate", "passthrough", "upstream") -> scenario -> microseconds per request
+    cpu_us: dict[str, dict[str, float | None]] = field(
+        default_factory=lambda: {who: {} for who in CPU_OF.values()}
+    )
     problems: list[str] = field(default_factory=list)
     usage: UsageCost | None = None
 
-    def add_run(
-        self,
-        name: str,
-        direct: LoadResult | StreamResult,
-        relaygate: LoadResult | StreamResult,
-        relaygate_cpu_us: float | None,
-        upstream_cpu_us: float | None,
-    ) -> None:
-        self.runs[name] = {
-            "direct": direct.as_dict(),
-            "relaygate": relaygate.as_dict(),
-            "relaygate_cpu_us_per_request": relaygate_cpu_us,
-            "upstream_cpu_us_per_request": upstream_cpu_us,
-        }
-        self.cpu_us_per_request[name] = relaygate_cpu_us
-        self.upstream_cpu_us_per_request[name] = upstream_cpu_us
-        for result, who in ((direct, "direct"), (relaygate, "relaygate")):
+    def add_run(self, name: str, measured: Measurements) -> None:
+        """One scenario's results, each side with the CPU its server spent per request."""
+        run: dict[str, Any] = {}
+        for side, (result, cpu_us) in measured.items():
+            run[side] = result.as_dict()
+            run[f"{CPU_OF[side]}_cpu_us_per_request"] = cpu_us
+            self.cpu_us[CPU_OF[side]][name] = cpu_us
             if result.errors:
                 detail = f", first: {result.first_error}" if isinstance(result, StreamResult) else ""
-                self.problems.append(f"{name} {who}: {result.errors} errors, {result.requests} good{detail}")
+                self.problems.append(f"{name} {side}: {result.errors} errors, {result.requests} good{detail}")
+        self.runs[name] = run
+
+    def _added_p50_ms_c1(self, slower: str, faster: str) -> float | None:
+        run = self.runs.get("chat_c1")
+        if not run or not run.get(slower) or not run.get(faster):
+            return None
+        return float(run[slower]["p50_ms"] - run[faster]["p50_ms"])
 
     @property
     def added_p50_ms_c1(self) -> float | None:
-        run = self.runs.get("chat_c1")
-        if not run or not run["relaygate"]:
-            return None
-        return float(run["relaygate"]["p50_ms"] - run["direct"]["p50_ms"])
+        """relaygate's p50 minus the direct p50, at concurrency 1."""
+        return self._added_p50_ms_c1(RELAYGATE, DIRECT)
+
+    @property
+    def passthrough_added_p50_ms_c1(self) -> float | None:
+        return self._added_p50_ms_c1(PASSTHROUGH, DIRECT)
+
+    @property
+    def relaygate_over_passthrough_p50_ms_c1(self) -> float | None:
+        """relaygate's own added latency: its p50 minus the pass-through's."""
+        return self._added_p50_ms_c1(RELAYGATE, PASSTHROUGH)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "meta": self.meta,
-            "table": [
-                {
-                    "scenario": r.scenario,
-                    "unit": r.unit,
-                    "direct": r.direct,
-                    "relaygate": r.relaygate,
-                    "ratio": r.ratio,
-                }
-                for r in self.rows
-            ],
+            "table": [row.as_dict() for row in self.rows],
             "summary": {
                 "added_p50_ms_c1": self.added_p50_ms_c1,
-                "relaygate_cpu_us_per_request": self.cpu_us_per_request,
-                "upstream_cpu_us_per_request": self.upstream_cpu_us_per_request,
+                "relaygate_cpu_us_per_request": self.cpu_us["relaygate"],
+                "upstream_cpu_us_per_request": self.cpu_us["upstream"],
+                "passthrough_added_p50_ms_c1": self.passthrough_added_p50_ms_c1,
+                "relaygate_over_passthrough_p50_ms_c1": self.relaygate_over_passthrough_p50_ms_c1,
+                "passthrough_cpu_us_per_request": self.cpu_us["passthrough"],
             },
             "runs": self.runs,
             "usage_recording": self.usage.as_dict() if self.usage is not None else None,
@@ -135,30 +179,42 @@ class Report:
         path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
 
     def render(self) -> str:
-        width = max([len(r.scenario) + len(r.unit) + 3 for r in self.rows] + [24])
-        lines = [f"{'scenario':<{width}} {'direct':>10} {'relaygate':>10} {'ratio':>7}"]
-        lines.append("-" * len(lines[0]))
-        if "server" in self.meta:
-            lines.insert(0, f"relaygate served by {self.meta['server']}")
-        for row in self.rows:
-            label = f"{row.scenario} ({row.unit})"
-            digits = 3 if row.unit == "ms" else 0
-            relaygate = f"{row.relaygate:10.{digits}f}" if row.relaygate is not None else f"{'-':>10}"
-            ratio = f"{row.ratio:7.2f}" if row.ratio is not None else f"{'-':>7}"
-            lines.append(f"{label:<{width}} {row.direct:10.{digits}f} {relaygate} {ratio}")
-        lines.append("")
-        added = self.added_p50_ms_c1
-        lines.append(
-            f"added latency, p50 at c=1: {added:.3f} ms" if added is not None else "added latency: -"
-        )
-        lines.append("server CPU per request (us):   relaygate   upstream (for scale)")
-        for name, cpu in self.cpu_us_per_request.items():
-            upstream = self.upstream_cpu_us_per_request.get(name)
-            lines.append(f"  {name:<28} {_us(cpu):>10} {_us(upstream):>10}")
+        lines = [f"relaygate served by {self.meta['server']}"] if "server" in self.meta else []
+        lines += self._render_table()
+        lines += ["", *self._render_added_latency(), *self._render_cpu()]
         if self.usage is not None:
             lines += ["", *self.usage.render()]
         lines += [f"PROBLEM: {p}" for p in self.problems]
         return "\n".join(lines)
+
+    def _render_table(self) -> list[str]:
+        width = max([len(r.scenario) + len(r.unit) + 3 for r in self.rows] + [24])
+        columns = f"{'direct':>10} {'pass-through':>12} {'relaygate':>10} {'direct':>11} {'pass-through':>12}"
+        header = f"{'scenario':<{width}} {columns}"
+        ratios = f"{'relaygate /':>11} {'relaygate /':>12}"
+        return [ratios.rjust(len(header)), header, "-" * len(header), *(r.render(width) for r in self.rows)]
+
+    def _render_added_latency(self) -> list[str]:
+        added = self.added_p50_ms_c1
+        passthrough = self.passthrough_added_p50_ms_c1
+        own = self.relaygate_over_passthrough_p50_ms_c1
+        return [
+            f"added latency, p50 at c=1: {_ms(added)}",
+            f"pass-through added latency p50 at c=1: {_ms(passthrough)}",
+            f"relaygate's own added p50 over the pass-through: {_ms(own)}",
+        ]
+
+    def _render_cpu(self) -> list[str]:
+        lines = ["server CPU per request (us):   relaygate  pass-through   upstream (for scale)"]
+        for name, cpu in self.cpu_us["relaygate"].items():
+            passthrough = self.cpu_us["passthrough"].get(name)
+            upstream = self.cpu_us["upstream"].get(name)
+            lines.append(f"  {name:<28} {_us(cpu):>10} {_us(passthrough):>13} {_us(upstream):>10}")
+        return lines
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:.3f} ms" if value is not None else "-"
 
 
 def _us(value: float | None) -> str:
