@@ -9,16 +9,17 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from relaygate.catalog import RoutableModel
-from relaygate.settings import Settings
-from relaygate.store import migrate, repository
-from relaygate.store.database import create_engine
 from relaygate.store.records import utcnow
 from relaygate.usage import query
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.pricing import nano_to_usd, price_event, token_cost_nano
 from relaygate.usage.recorder import UsageRecorder
 from relaygate.usage.writers import batch_writer
+
+from support.store import with_workspace
 
 PRICES = [Decimal("0.15"), Decimal("2.5"), Decimal("10"), Decimal("0.0375"), Decimal("60"), Decimal("1.1")]
 
@@ -84,23 +85,20 @@ def test_ten_thousand_events_sum_to_the_hand_computed_cost(tmp_path: Path) -> No
 
 
 async def _store_and_sum(home: Path, events: list[UsageEvent]) -> dict[str, int]:
-    engine = create_engine(Settings.from_env({"RELAYGATE_HOME": str(home)}))
-    try:
-        await migrate.upgrade_to_head(engine)
-        workspace = await repository.create_workspace(engine, "pricing")
+    async def body(engine: AsyncEngine, workspace_id: str) -> dict[str, int]:
         recorder = UsageRecorder(batch_writer(engine), capacity=20_000, batch_size=500, flush_interval=0.05)
         for event in events:
-            event.workspace_id = workspace.id
+            event.workspace_id = workspace_id
             recorder.record(event)
         await recorder.flush()
         await recorder.close()
         assert recorder.written == len(events)
         assert recorder.dropped == 0
         window = query.UsageFilter(
-            workspace.id, utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1)
+            workspace_id, utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1)
         )
         report = await query.usage_report(engine, window, "day", "model")
         assert sum(row["cost_nano"] for row in report["series"]) == report["totals"]["cost_nano"]
         return {"requests": report["totals"]["requests"], "cost_nano": report["totals"]["cost_nano"]}
-    finally:
-        await engine.dispose()
+
+    return await with_workspace(home, "pricing", body)

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from relaygate.settings import Settings
-from relaygate.store import migrate, repository, tables
-from relaygate.store.database import create_engine
+from relaygate.store import tables
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.recorder import UsageRecorder
 from relaygate.usage.writers import SqliteProcessWriter, UsageStoreError, batch_writer
+
+from support.store import with_workspace
 
 
 def _writer_pids() -> list[int]:
@@ -56,16 +56,7 @@ async def _count(engine: AsyncEngine) -> tuple[int, int]:
 
 
 def _run(home: Path, body: Callable[[AsyncEngine, str], Awaitable[None]]) -> None:
-    async def main() -> None:
-        engine = create_engine(Settings.from_env({"RELAYGATE_HOME": str(home)}))
-        try:
-            await migrate.upgrade_to_head(engine)
-            workspace = await repository.create_workspace(engine, "writer")
-            await body(engine, workspace.id)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(main())
+    asyncio.run(with_workspace(home, "writer", body))
 
 
 def test_a_killed_writer_is_restarted_and_a_batch_sent_again_is_stored_once(tmp_path: Path) -> None:
