@@ -131,6 +131,28 @@ def test_stream_faults_end_with_an_error_event(
     assert hostile.wait_idle(timeout=5)
 
 
+ODD = {"x-odd": "caf\u00e9", "retry-after": "\u00e9t\u00e9"}  # not visible ASCII: HTTP allows it
+
+
+def test_header_values_that_are_not_ascii_are_ignored(
+    setup: tuple[Workspace, str], hostile: FakeUpstream
+) -> None:
+    """Read by name (content-type, retry-after) or all at once (before a retry), such a value
+    counts as absent: the call goes on as if the upstream had not sent it."""
+    workspace, router_id = setup
+    client = workspace.client()
+    messages: Any = [{"role": "user", "content": "hi"}]
+    hostile.script("/chat/completions", [Fault(headers=ODD)])
+    assert client.chat.completions.create(model=router_id, messages=messages).choices
+    hostile.script("/chat/completions", [Fault(headers=ODD)])
+    assert list(client.chat.completions.create(model=router_id, messages=messages, stream=True))
+    hostile.script("/chat/completions", [Fault(status=429, headers=ODD)])
+    retried = client.chat.completions.with_raw_response.create(
+        model=router_id, messages=messages, extra_body={"retry": {"count": 1}}
+    )
+    assert retried.headers["x-relaygate-attempts"] == "2"
+
+
 def test_nothing_leaks_after_the_faults(bounded: RelaygateServer, hostile: FakeUpstream, setup: Any) -> None:
     baseline = open_sockets(bounded)
     workspace, router_id = setup

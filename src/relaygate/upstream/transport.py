@@ -139,7 +139,11 @@ async def read_at_most(reader: ResponseBodyReader, limit: int) -> bytes:
 
 class _PyreqwestHeaders:
     """Headers as pyreqwest holds them; turned into Python pairs only when all are asked for
-    (most answers need one or two of them, by name)."""
+    (most answers need one or two of them, by name).
+
+    pyreqwest raises ValueError for a value that is not visible ASCII (HTTP allows other
+    bytes; a hostile or sloppy upstream sends them): such a header is treated as absent,
+    never as a failure of the call."""
 
     def __init__(self, response: Response) -> None:
         self._map = response.headers
@@ -148,11 +152,24 @@ class _PyreqwestHeaders:
     @property
     def headers(self) -> list[tuple[str, str]]:
         if self._pairs is None:
-            self._pairs = list(self._map.items())
+            try:
+                self._pairs = list(self._map.items())
+            except ValueError:
+                names = dict.fromkeys(self._map)  # iteration repeats a name per value
+                self._pairs = [(name, value) for name in names for value in self._readable(name)]
         return self._pairs
 
+    def _readable(self, name: str) -> list[str]:
+        try:
+            return self._map.getall(name)
+        except ValueError:
+            return []
+
     def header(self, name: str) -> str | None:
-        value = self._map.get(name)
+        try:
+            value = self._map.get(name)
+        except ValueError:
+            return None
         return value if isinstance(value, str) else None
 
 
