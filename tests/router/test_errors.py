@@ -104,6 +104,26 @@ def test_upstream_errors_pass_through_with_status_and_body(
     assert response.json() == body
 
 
+def test_an_upstreams_retry_advice_reaches_the_sdk(workspace: Workspace, fake_upstream: FakeUpstream) -> None:
+    """The SDK waits as long as ``retry-after(-ms)`` says before retrying a 429 or 503 itself;
+    the upstream's own x-ratelimit-* (its provider account's) stay behind."""
+    workspace.add_model(fake_upstream, "gpt-test", provider="busy")
+    hints = {"retry-after": "7", "retry-after-ms": "6500", "x-ratelimit-remaining-requests": "0"}
+    fake_upstream.script("/chat/completions", [Fault(status=429, headers=hints)])
+    with pytest.raises(openai.RateLimitError) as caught:
+        workspace.client().chat.completions.create(model="busy/gpt-test", messages=MESSAGES)
+    headers = caught.value.response.headers
+    assert headers["retry-after"] == "7"
+    assert headers["retry-after-ms"] == "6500"
+    assert "x-ratelimit-remaining-requests" not in headers
+    fake_upstream.script("/chat/completions", [Fault(status=503, headers={"retry-after": "a\u00e9b"})])
+    response = workspace.api(
+        "POST", "/v3/router/chat/completions", json={"model": "busy/gpt-test", "messages": MESSAGES}
+    )
+    assert response.status_code == 503, response.text
+    assert "retry-after" not in response.headers, "a value that is not a delay or a date is dropped"
+
+
 def test_upstream_error_on_stream_passes_through(workspace: Workspace, fake_upstream: FakeUpstream) -> None:
     workspace.add_model(fake_upstream, "gpt-test", provider="flaky")
     fake_upstream.script("/chat/completions", [Fault(status=429)])

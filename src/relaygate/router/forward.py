@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from typing import Any
 
@@ -40,6 +41,11 @@ from relaygate.usage.pricing import price_event
 log = logging.getLogger("relaygate.router")
 
 _SSE_HEADERS: RawHeaders = [(b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
+# An upstream's advice on when to try again, kept on the error answers relayed to the client:
+# the OpenAI SDKs wait that long before their own retry. (The upstream's x-ratelimit-*
+# describe the provider account, not the client's key, and are not passed on.)
+_RETRY_HINTS = ("retry-after", "retry-after-ms")
+_HINT_VALUE = re.compile(r"[0-9A-Za-z ,.:+-]{1,64}")  # seconds, milliseconds or an HTTP date
 
 
 def upstream_error(call: PreparedCall, exc: TransportError) -> RelaygateError:
@@ -49,6 +55,15 @@ def upstream_error(call: PreparedCall, exc: TransportError) -> RelaygateError:
 def _content_type(response: UpstreamResponse, default: bytes) -> bytes:
     value = response.header("content-type")
     return value.encode() if value is not None else default
+
+
+def _retry_hints(response: UpstreamResponse) -> RawHeaders:
+    hints: RawHeaders = []
+    for name in _RETRY_HINTS:
+        value = response.header(name)
+        if value is not None and _HINT_VALUE.fullmatch(value):
+            hints.append((name.encode(), value.encode()))
+    return hints
 
 
 def _relaygate_headers(call: PreparedCall, record: RouteRecord, request_id: str) -> RawHeaders:
@@ -200,6 +215,8 @@ class Forwarder:
             )
         headers = _relaygate_headers(call, record, event.request_id)
         headers.append((b"content-type", content_type))
+        if response.status >= 400:
+            headers += _retry_hints(response)
         overhead = (time.perf_counter() - started) * 1000 - upstream_ms
         event.overhead_ms = overhead
         headers.append((b"x-relaygate-overhead-ms", f"{overhead:.3f}".encode()))
