@@ -47,7 +47,7 @@ def make_model(routed: Workspace, fake_upstream_factory: Callable[..., FakeUpstr
 
     def make(label: str, model_type: str = "chat", **fields: Any) -> tuple[str, FakeUpstream]:
         upstream = fake_upstream_factory(reply=f"from {label}")
-        model_id = {"chat": "gpt-test", "embedding": "embed-test"}[model_type]
+        model_id = {"chat": "gpt-test", "embedding": "embed-test", "stt": "whisper-test"}[model_type]
         provider = f"{label}-{uuid.uuid4().hex[:8]}"
         model = routed.add_model(upstream, model_id, provider=provider, model_type=model_type, **fields)
         upstream.reset()  # forget the probe made when the model was added

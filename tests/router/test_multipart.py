@@ -7,7 +7,8 @@ import os
 import pytest
 
 from relaygate.errors import InvalidRequest
-from relaygate.router.multipart import ModelFieldScan, boundary_of, rewrite_model
+from relaygate.router.form_routing import is_routing_field
+from relaygate.router.multipart import ModelFieldScan, UploadHead, boundary_of
 
 BOUNDARY = b"----formboundary7MA4YWxk"
 
@@ -23,7 +24,7 @@ def _body(*parts: tuple[str, bytes, str | None]) -> bytes:
 
 
 def _scan(body: bytes, size: int) -> ModelFieldScan:
-    scan = ModelFieldScan(BOUNDARY)
+    scan = ModelFieldScan(BOUNDARY, is_routing_field)
     for start in range(0, len(body), size):
         if scan.complete:
             break
@@ -39,10 +40,34 @@ def test_model_found_and_rewritten_at_any_chunk_size(size: int) -> None:
     body = _body(("image", image, "a.png"), ("model", b"fake/image-test", None), ("stream", b"true", None))
     scan = _scan(body, size)
     assert scan.fields == {"model": "fake/image-test", "stream": "true"}
-    head, change = rewrite_model(scan, "image-test")
-    rest = body[len(scan.buffer) :]
-    assert head + rest == body.replace(b"fake/image-test", b"image-test")
-    assert change == -5
+    head = UploadHead(scan)
+    rest = body[head.read :]
+    assert head.for_model("image-test") + rest == body.replace(b"fake/image-test", b"image-test")
+
+
+@pytest.mark.parametrize("size", [1, 5, 64, 1 << 20])
+def test_routing_fields_are_read_and_cut_out_at_any_chunk_size(size: int) -> None:
+    """As the OpenAI SDK sends an upload's extra_body: every field before the file."""
+    audio = os.urandom(3000)
+    body = _body(
+        ("model", b"fake/whisper-test", None),
+        ("fallbacks[][model]", b"backup/whisper-test", None),
+        ("language", b"en", None),
+        ("retry[count]", b"2", None),
+        ("file", audio, "a.wav"),
+        ("temperature", b"0", None),
+    )
+    scan = _scan(body, size)
+    assert scan.routing_fields == [("fallbacks[][model]", "backup/whisper-test"), ("retry[count]", "2")]
+    head = UploadHead(scan)
+    sent = head.for_model("whisper-1") + body[head.read :]
+    expected = _body(
+        ("model", b"whisper-1", None),
+        ("language", b"en", None),
+        ("file", audio, "a.wav"),
+        ("temperature", b"0", None),
+    )
+    assert sent == expected
 
 
 def test_stops_at_the_first_file_after_the_model() -> None:
@@ -65,5 +90,5 @@ def test_limits_and_malformed_bodies() -> None:
     with pytest.raises(InvalidRequest, match="model parameter"):
         _scan(_body(("prompt", b"hi", None)), 64)
     many = _body(*[(f"f{i}", b"v", None) for i in range(100)], ("model", b"m", None))
-    with pytest.raises(InvalidRequest, match="parts before the model"):
+    with pytest.raises(InvalidRequest, match="parts before the first file"):
         _scan(many, 4096)

@@ -23,3 +23,16 @@ def usage_events(target: Api, count: int, *, timeout: float = 10.0, **params: An
             assert len(data) >= count, f"expected {count} usage events, found {len(data)}"
             return data
         time.sleep(0.05)
+
+
+def usage_event(target: Api, request_id: str, *, timeout: float = 10.0) -> dict[str, Any]:
+    """The event of one call (by its x-request-id), once the writer has stored it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = target.api("GET", "/v2/usage/events", params={"limit": 1000})
+        assert response.status_code == 200, response.text
+        for event in response.json()["data"]:
+            if event["request_id"] == request_id:
+                return dict(event)
+        assert time.monotonic() < deadline, f"no usage event for {request_id}"
+        time.sleep(0.05)

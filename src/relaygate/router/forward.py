@@ -97,7 +97,8 @@ class Forwarder:
     def _upstream_headers(self, call: PreparedCall, model: RoutableModel) -> list[tuple[str, str]]:
         accept = "text/event-stream" if call.stream else "application/json"
         if call.upload is not None:
-            return [("authorization", model.authorization), ("accept", accept), *call.upload.headers]
+            upload_headers = call.upload.headers(model.model_id)
+            return [("authorization", model.authorization), ("accept", accept), *upload_headers]
         return [
             ("authorization", model.authorization),
             ("content-type", "application/json"),
@@ -115,7 +116,7 @@ class Forwarder:
             payload_for(call, model),
             stream=call.stream or (call.answer is not None and call.answer.binary),
             total_timeout=total_timeout,
-            body_stream=call.upload.chunks() if call.upload is not None else None,
+            body_stream=call.upload.chunks(model.model_id) if call.upload is not None else None,
         )
 
     async def forward(
@@ -127,6 +128,7 @@ class Forwarder:
         if (
             plan is not None
             and plan.cache_ttl is not None
+            and call.upload is None  # an upload's key would need its file: never cached
             and await self._answer_from_cache(call, path, plan, record, send, event)
         ):
             return

@@ -1,10 +1,13 @@
 """Multipart uploads (image edits and variations, transcriptions, translations), streamed.
 
 relaygate does not parse multipart bodies (python-multipart has had many DoS CVEs). A
-small scanner reads the parts only up to the ``model`` field (and the simple fields
-right after it, until the first file), bounded at every step; then the body goes on to
-the upstream as it came, with only the model's value replaced. What was read before the
-model field is held; everything after it streams through chunk by chunk.
+small scanner reads the parts only up to the ``model`` field and the simple fields after
+it, until the first file (the OpenAI SDKs send every field before the files), bounded at
+every step; then the body goes on to the upstream as it came, with the model's value
+replaced and relaygate's own routing fields (``form_routing.py``) taken out. What was
+read until then is held; everything after it streams through chunk by chunk, unless the
+call may need a second attempt (retries, fallbacks, load balancing): then the rest is
+read whole first, so that each attempt can send the body again.
 
 Limits: the whole body (``RELAYGATE_MAX_UPLOAD_BYTES``, 413 past it), the headers of one
 part, the value of a field we read, the number of parts before the model field.
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from relaygate.errors import InvalidRequest, PayloadTooLarge
 from relaygate.router.asgi import ClientGone
@@ -61,22 +64,27 @@ def _disposition(headers: bytes) -> tuple[str | None, bool]:
 
 
 class ModelFieldScan:
-    """Finds the ``model`` field of a multipart body fed chunk by chunk.
+    """Finds the ``model`` field of a multipart body fed chunk by chunk, and the fields
+    ``routing`` names (kept by name and value, with the span of their part to cut out).
 
     ``complete`` turns true once the model field was read and the scan reached a file
-    part, the end of the body, or every wanted field. ``buffer`` holds all bytes fed.
+    part or the end of the body. ``buffer`` holds all bytes fed.
     """
 
-    def __init__(self, boundary: bytes) -> None:
+    def __init__(self, boundary: bytes, routing: Callable[[str], bool] = lambda name: False) -> None:
         self.buffer = bytearray()
         self.fields: dict[str, str] = {}
         self.model_span: tuple[int, int] | None = None
+        self.routing_fields: list[tuple[str, str]] = []
+        self.routing_spans: list[tuple[int, int]] = []  # whole parts, delimiter line included
         self.complete = False
+        self._is_routing = routing
         self._delimiter = b"--" + boundary
         self._state = "preamble"
         self._pos = 0  # where the current state's bytes start
         self._search = 0  # where the next search may start (no rescanning)
         self._name: str | None = None
+        self._part_start = 0  # where the current part's delimiter line starts
         self._parts = 0
 
     def feed(self, chunk: bytes) -> None:
@@ -116,6 +124,7 @@ class ModelFieldScan:
             if len(self.buffer) > MAX_PART_HEADERS:
                 raise malformed("no boundary where the body starts")
             return False
+        self._part_start = at
         self._pos, self._state = at + len(self._delimiter), "delimiter"
         return True
 
@@ -144,9 +153,9 @@ class ModelFieldScan:
             return False
         self._parts += 1
         if self._parts > MAX_PARTS_SCANNED:
-            raise malformed(f"more than {MAX_PARTS_SCANNED} parts before the model field")
+            raise malformed(f"more than {MAX_PARTS_SCANNED} parts before the first file")
         name, is_file = _disposition(bytes(self.buffer[self._pos : end]))
-        if self.model_span is not None and (is_file or self.fields.keys() >= WANTED_FIELDS):
+        if self.model_span is not None and is_file:
             self.complete = True  # everything we need is in; this part streams through
             return False
         self._name = None if is_file else name
@@ -155,34 +164,71 @@ class ModelFieldScan:
 
     def _body(self) -> bool:
         end = self._find(b"\r\n" + self._delimiter, self._pos)
-        wanted = self._name in WANTED_FIELDS
+        name = self._name
+        routing = name is not None and self._is_routing(name)
+        wanted = name in WANTED_FIELDS or routing
         if end < 0:
             if wanted and len(self.buffer) - self._pos > MAX_FIELD_VALUE:
-                raise malformed(f"the {self._name} field is longer than {MAX_FIELD_VALUE} bytes")
+                raise malformed(f"the {name} field is longer than {MAX_FIELD_VALUE} bytes")
             return False
-        if wanted and self._name is not None:
+        if wanted and name is not None:
             try:
-                self.fields[self._name] = self.buffer[self._pos : end].decode("utf-8")
+                value = self.buffer[self._pos : end].decode("utf-8")
             except UnicodeDecodeError:
-                raise malformed(f"the {self._name} field is not UTF-8 text") from None
-            if self._name == "model":
+                raise malformed(f"the {name} field is not UTF-8 text") from None
+            if routing:
+                self.routing_fields.append((name, value))
+                self.routing_spans.append((self._part_start, end + 2))
+            else:
+                self.fields[name] = value
+            if name == "model":
                 self.model_span = (self._pos, end)
+        self._part_start = end + 2
         self._pos, self._state = end + 2 + len(self._delimiter), "delimiter"
         return True
 
 
+class UploadHead:
+    """The bytes read before streaming began, as an upstream gets them: the model's value
+    replaced by that upstream's model id, relaygate's routing fields cut out."""
+
+    def __init__(self, scan: ModelFieldScan) -> None:
+        assert scan.model_span is not None
+        self._buffer = bytes(scan.buffer)
+        model_start, model_end = scan.model_span
+        cuts = [(start, end, False) for start, end in scan.routing_spans]
+        self._edits = sorted([*cuts, (model_start, model_end, True)])
+
+    @property
+    def read(self) -> int:
+        """How many bytes of the client's body the head holds."""
+        return len(self._buffer)
+
+    def for_model(self, upstream_model: str) -> bytes:
+        pieces: list[bytes] = []
+        position = 0
+        for start, end, is_model in self._edits:
+            pieces.append(self._buffer[position:start])
+            if is_model:
+                pieces.append(upstream_model.encode())
+            position = end
+        pieces.append(self._buffer[position:])
+        return b"".join(pieces)
+
+
 class Upload:
-    """The body as the upstream gets it: the rewritten head, then the rest as it arrives."""
+    """The body as the upstream gets it: the rewritten head, then the rest as it arrives
+    (once), or the rest read whole (``read_whole``) for as many attempts as needed."""
 
     def __init__(
         self,
         receive: Receive,
-        head: bytes,
+        head: UploadHead,
         *,
         more: bool,
         received: int,
         limit: int,
-        length: int | None,
+        declared: int | None,
         content_type: str,
     ) -> None:
         self._receive = receive
@@ -190,16 +236,28 @@ class Upload:
         self._more = more
         self._received = received
         self._limit = limit
-        self.headers = [("content-type", content_type)]
-        if length is not None:
-            self.headers.append(("content-length", str(length)))
+        self._declared = declared
+        self._content_type = content_type
+        self._rest: bytes | None = None if more else b""  # the remainder, once read whole
+        self._streamed = False
         self.finished = asyncio.Event()  # the client's body was read to its end
         if not more:
             self.finished.set()
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        head, self._head = self._head, b""
-        yield head
+    @property
+    def replayable(self) -> bool:
+        return self._rest is not None
+
+    def headers(self, upstream_model: str) -> list[tuple[str, str]]:
+        headers = [("content-type", self._content_type)]
+        head = len(self._head.for_model(upstream_model))
+        if self._rest is not None:
+            headers.append(("content-length", str(head + len(self._rest))))
+        elif self._declared is not None:
+            headers.append(("content-length", str(self._declared - self._head.read + head)))
+        return headers
+
+    async def _remainder(self) -> AsyncIterator[bytes]:
         while self._more:
             chunk, self._more = await read_chunk(self._receive)
             self._received += len(chunk)
@@ -208,6 +266,22 @@ class Upload:
             if chunk:
                 yield chunk
         self.finished.set()
+
+    async def read_whole(self) -> None:
+        """Read the rest of the client's body now, so that every attempt can send it."""
+        self._rest = b"".join([chunk async for chunk in self._remainder()])
+
+    async def chunks(self, upstream_model: str) -> AsyncIterator[bytes]:
+        yield self._head.for_model(upstream_model)
+        if self._rest is not None:
+            if self._rest:
+                yield self._rest
+            return
+        if self._streamed:
+            raise RuntimeError("a streamed upload can be sent once; read_whole() first to send it again")
+        self._streamed = True
+        async for chunk in self._remainder():
+            yield chunk
 
 
 def too_large(limit: int) -> PayloadTooLarge:
@@ -226,13 +300,17 @@ async def read_chunk(receive: Receive) -> tuple[bytes, bool]:
 
 
 async def scan_upload(
-    receive: Receive, content_type: bytes | None, declared: int | None, limit: int
+    receive: Receive,
+    content_type: bytes | None,
+    declared: int | None,
+    limit: int,
+    routing: Callable[[str], bool] = lambda name: False,
 ) -> tuple[ModelFieldScan, int, bool]:
     """Read the body until the model field is found: the scan, bytes read, whether more follow."""
     boundary = boundary_of(content_type)
     if declared is not None and declared > limit:
         raise too_large(limit)
-    scan = ModelFieldScan(boundary)
+    scan = ModelFieldScan(boundary, routing)
     received, more = 0, True
     while more and not scan.complete:
         chunk, more = await read_chunk(receive)
@@ -243,12 +321,3 @@ async def scan_upload(
     if not scan.complete:
         scan.finish()
     return scan, received, more
-
-
-def rewrite_model(scan: ModelFieldScan, upstream_model: str) -> tuple[bytes, int]:
-    """The bytes read so far with the model's value replaced; how much the length changed."""
-    assert scan.model_span is not None
-    start, end = scan.model_span
-    value = upstream_model.encode()
-    head = bytes(scan.buffer[:start]) + value + bytes(scan.buffer[end:])
-    return head, len(value) - (end - start)

@@ -1,7 +1,8 @@
 """Preparing the calls that do not take the JSON fast path: uploads and ``/responses``.
 
-A ``multipart`` endpoint's body is scanned only up to its ``model`` field and then
-streamed to the upstream (``multipart.py``); ``/responses`` is passed through or
+A ``multipart`` endpoint's body is scanned only up to its first file (``model`` and
+relaygate's routing fields, ``form_routing.py``) and then streamed to the upstream
+(``multipart.py``); ``/responses`` is passed through or
 translated onto chat completions (``responses_api``). Either way the result is an
 ordinary ``PreparedCall`` that the forwarder sends like any other.
 """
@@ -17,15 +18,20 @@ from relaygate.errors import InvalidRequest
 from relaygate.router.asgi import header, read_body
 from relaygate.router.capabilities import check_model_type
 from relaygate.router.endpoints import Endpoint
+from relaygate.router.form_routing import is_routing_field, routing_object
 from relaygate.router.guards import InputGuard
-from relaygate.router.multipart import Upload, rewrite_model, scan_upload
-from relaygate.router.request import PreparedCall, resolve_model
+from relaygate.router.multipart import Upload, UploadHead, scan_upload
+from relaygate.router.request import PreparedCall, extract_routing, resolve_model
 from relaygate.router.responses_api import prepare_responses
 from relaygate.types import Receive, Scope
 
 # The call, the upstream path, and an event set once the client's body was read whole
 # (None: it was read before the call was made).
 Prepared = tuple[PreparedCall, str, asyncio.Event | None]
+
+# Routing that may send a call more than once: an upload carrying any of these is read
+# whole before the first attempt (bounded by RELAYGATE_MAX_UPLOAD_BYTES), not streamed.
+_REPEATING = ("retry", "fallbacks", "load_balancer")
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -61,27 +67,27 @@ class SpecialCalls:
     ) -> Prepared:
         declared = declared_length(scope)
         content_type = header(scope, b"content-type")
-        scan, received, more = await scan_upload(receive, content_type, declared, self._max_upload)
+        scan, received, more = await scan_upload(
+            receive, content_type, declared, self._max_upload, is_routing_field
+        )
         model = resolve_model(self._catalog, principal, scan.fields)
         check_model_type(model, endpoint)
-        head, change = rewrite_model(scan, model.model_id)
-        if declared is not None:
-            length: int | None = declared + change
-        else:
-            length = None if more else len(head)
+        routing = extract_routing(routing_object(scan.routing_fields))
         assert content_type is not None  # scan_upload refused a body without one
         upload = Upload(
             receive,
-            head,
+            UploadHead(scan),
             more=more,
             received=received,
             limit=self._max_upload,
-            length=length,
+            declared=declared,
             content_type=content_type.decode("latin-1"),
         )
+        if any(key in routing for key in _REPEATING):
+            await upload.read_whole()
         stream = scan.fields.get("stream", "").lower() == "true"
         # The body itself streams; ``payload`` holds the fields read, as JSON, for the hooks
         # that look at a call's body (limits, usage estimates).
         summary = orjson.dumps({**scan.fields, "model": model.model_id})
-        call = PreparedCall(model, summary, stream, False, upload=upload, endpoint=endpoint)
-        return call, endpoint.path, upload.finished
+        call = PreparedCall(model, summary, stream, False, routing, upload=upload, endpoint=endpoint)
+        return call, endpoint.path, None if upload.replayable else upload.finished
