@@ -199,7 +199,10 @@ def test_with_redis_entries_live_in_redis_and_survive_its_outage_locally(
     assert _ask(workspace, "fake/gpt-test").headers["x-relaygate-cache"] == "miss"
     redis_process.terminate()
     redis_process.wait(timeout=10)
-    # Redis gone: calls still work, and the in-process LRU takes over.
-    assert _ask(workspace, "fake/gpt-test").headers["x-relaygate-cache"] == "miss"
+    # Redis gone: calls still work, and the in-process LRU takes over. The first may find the
+    # answer there already: any Redis command that passed its 1 s timeout on a loaded machine
+    # marks the link down until the next ping, and what is stored meanwhile goes to the LRU.
+    first = _ask(workspace, "fake/gpt-test").headers["x-relaygate-cache"]
+    assert first in ("miss", "hit")
     assert _ask(workspace, "fake/gpt-test").headers["x-relaygate-cache"] == "hit"
-    assert len(fake_upstream.requests) == 3
+    assert len(fake_upstream.requests) == (3 if first == "miss" else 2)
