@@ -58,6 +58,7 @@ class ProcessCollector(Collector):
         push_live, draining = runtime.catalog.push_live, runtime.drain.draining
         yield _gauge("relaygate_catalog_push_live", "1 while catalog changes arrive by pub/sub", push_live)
         yield _gauge("relaygate_draining", "1 after SIGTERM, while in-flight work drains", draining)
+        yield _gauge("relaygate_router_in_flight", "Router calls being served now", runtime.router.in_flight)
         cache = runtime.cache.describe()
         yield _gauge("relaygate_cache_entries", "Answers in the local cache", cache.get("local_entries", 0))
         yield _gauge("relaygate_cache_bytes", "Bytes in the local cache", cache.get("local_bytes", 0))

@@ -147,6 +147,7 @@ class Runtime:
             guard=InputGuard(settings.max_messages),
             auth_throttle=AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window_s),
             max_upload=settings.max_upload_bytes,
+            max_in_flight=settings.max_in_flight,
         )
         return cls(
             settings, engine, keyring, guard, transport, catalog, recorder, models, router, redis,

@@ -115,6 +115,7 @@ class Settings:
     master_key_previous: tuple[str, ...] = field(default=(), repr=False)
     max_header_bytes: int = 64 * 1024
     max_messages: int = 2048
+    max_in_flight: int = 4096  # router calls one process serves at once; past it, 503 (0: no bound)
     max_upstream_body_bytes: int = 64 * 1024 * 1024
     stream_max_seconds: float = 1800.0
     stream_max_bytes: int = 256 * 1024 * 1024
@@ -180,6 +181,7 @@ class Settings:
             master_key_previous=_list(env, "RELAYGATE_MASTER_KEY_PREVIOUS"),
             max_header_bytes=int(_number(env, "RELAYGATE_MAX_HEADER_BYTES", 64 * 1024)),
             max_messages=int(_number(env, "RELAYGATE_MAX_MESSAGES", 2048)),
+            max_in_flight=int(_number(env, "RELAYGATE_MAX_IN_FLIGHT", 4096)),
             max_upstream_body_bytes=int(_number(env, "RELAYGATE_MAX_UPSTREAM_BODY_BYTES", 64 * 1024 * 1024)),
             stream_max_seconds=_number(env, "RELAYGATE_STREAM_MAX_SECONDS", 1800.0),
             stream_max_bytes=int(_number(env, "RELAYGATE_STREAM_MAX_BYTES", 256 * 1024 * 1024)),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import openai
 import pytest
 
 from support.server import Workspace
+from support.usage_events import usage_event
 from tests_shared import assert_openai_error
 from upstream import FakeUpstream, Fault
 
@@ -131,6 +134,29 @@ def test_upstream_error_on_stream_passes_through(workspace: Workspace, fake_upst
         list(
             workspace.client().chat.completions.create(model="flaky/gpt-test", messages=MESSAGES, stream=True)
         )
+
+
+def test_past_its_in_flight_limit_a_process_sheds_calls_with_a_retryable_503(
+    relaygate_factory: Any, fake_upstream: FakeUpstream
+) -> None:
+    server = relaygate_factory(RELAYGATE_MAX_IN_FLIGHT="2")
+    workspace = server.new_workspace()
+    workspace.add_model(fake_upstream, "gpt-test", provider="slow")
+    fake_upstream.script("/chat/completions", [Fault(delay=1.5), Fault(delay=1.5)])
+    body = {"model": "slow/gpt-test", "messages": MESSAGES}
+    with ThreadPoolExecutor(2) as pool:
+        slow = [
+            pool.submit(workspace.api, "POST", "/v3/router/chat/completions", json=body) for _ in range(2)
+        ]
+        time.sleep(0.7)  # both are waiting on the upstream now
+        shed = workspace.api("POST", "/v3/router/chat/completions", json=body)
+        assert [future.result().status_code for future in slow] == [200, 200]
+    error = assert_openai_error(shed, 503, "api_error")["error"]
+    assert error["code"] == "overloaded"
+    assert shed.headers["retry-after"] == "1"
+    assert workspace.api("POST", "/v3/router/chat/completions", json=body).status_code == 200
+    event = usage_event(workspace, shed.headers["x-request-id"])
+    assert (event["status"], event["error_code"]) == (503, "overloaded")
 
 
 def test_unreachable_upstream_is_502(workspace: Workspace, fake_upstream_factory: Any) -> None:

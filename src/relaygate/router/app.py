@@ -17,7 +17,13 @@ from typing import Any
 import orjson
 
 from relaygate.catalog import Catalog, Principal, RoutableModel
-from relaygate.errors import AuthenticationFailed, MethodNotAllowed, NotFound, RelaygateError
+from relaygate.errors import (
+    AuthenticationFailed,
+    MethodNotAllowed,
+    NotFound,
+    RelaygateError,
+    ServiceUnavailable,
+)
 from relaygate.limits import Limiter
 from relaygate.router.asgi import (
     JSON_TYPE,
@@ -92,6 +98,7 @@ class RouterApp:
         limits: Limiter | None = None,
         max_upload: int | None = None,
         disconnects: DisconnectWatcher | None = None,
+        max_in_flight: int = 0,
     ) -> None:
         self._catalog = catalog
         self._forwarder = forwarder
@@ -103,6 +110,10 @@ class RouterApp:
         self.limits = limits  # set by the runtime
         self.tracing = False  # keep the client's traceparent for OpenTelemetry (runtime)
         self._special = SpecialCalls(catalog, max_body, max_upload or max_body, guard)
+        # Load shedding: past this many calls at once, new ones get a 503 with Retry-After
+        # (the SDKs retry those) instead of queueing until memory runs out.
+        self._max_in_flight = max_in_flight or None
+        self.in_flight = 0
         # Request ids: a random per-process prefix and a counter, unique across processes
         # without a getrandom() call per request.
         self._id_prefix = "req_" + secrets.token_hex(6)
@@ -121,6 +132,7 @@ class RouterApp:
         started = time.perf_counter()
         request_id = f"{self._id_prefix}{next(self._id_counter):012x}"
         event: UsageEvent | None = None
+        self.in_flight += 1
         try:
             principal = authenticate(self._catalog, scope, self.auth_throttle)
             method = scope["method"]
@@ -133,6 +145,8 @@ class RouterApp:
             event = UsageEvent(
                 principal.workspace_id, principal.key_id, endpoint.name, request_id, id=request_id
             )
+            if self._max_in_flight is not None and self.in_flight > self._max_in_flight:
+                raise self._overloaded()  # recorded like any refusal
             await self._forward(scope, receive, send, path, principal, event, started)
         except ClientGone:
             if event is not None:
@@ -144,9 +158,18 @@ class RouterApp:
                     event.response_body = self._forwarder.body_log.text(error.body_bytes())
             await send_error(send, error, [(b"x-request-id", request_id.encode())])
         finally:
+            self.in_flight -= 1
             if event is not None:
                 event.latency_ms = (time.perf_counter() - started) * 1000
                 self._recorder.record(event)
+
+    def _overloaded(self) -> ServiceUnavailable:
+        return ServiceUnavailable(
+            f"relaygate is serving its limit of {self._max_in_flight} calls at once in this process "
+            "(RELAYGATE_MAX_IN_FLIGHT); retry in a moment.",
+            code="overloaded",
+            headers={"Retry-After": "1"},
+        )
 
     async def _forward(
         self,
