@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import timedelta
 from typing import Any
 
 import uvicorn
-from pyreqwest.client import Client, ClientBuilder
+from pyreqwest.client import Client
 from pyreqwest.exceptions import PyreqwestError
 from pyreqwest.request import RequestBuilder
 from pyreqwest.response import Response
+
+from relaygate.upstream.transport import client_builder
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,21 +36,8 @@ JSON = b"application/json"
 
 
 def build_client() -> Client:
-    """Built like relaygate's per-origin client (`relaygate.upstream.transport`), minus DNS pinning."""
-    return (
-        ClientBuilder()
-        .follow_redirects(False)
-        .referer(False)
-        .gzip(False)
-        .brotli(False)
-        .zstd(False)
-        .deflate(False)
-        .connect_timeout(timedelta(seconds=10))
-        .read_timeout(timedelta(seconds=60))
-        .pool_idle_timeout(timedelta(seconds=90))
-        .user_agent("relaygate-bench-passthrough")
-        .build()
-    )
+    """Built as relaygate builds its per-origin clients, minus DNS pinning."""
+    return client_builder(10, 60, "relaygate-bench-passthrough").build()
 
 
 async def read_body(receive: Receive) -> bytes:

@@ -231,6 +231,26 @@ class _Pooled:
     expires_at: float
 
 
+def client_builder(
+    connect_timeout: float, read_timeout: float, user_agent: str = "relaygate"
+) -> ClientBuilder:
+    """How every upstream client is built: no redirects, no referer, no decompression (the
+    bytes pass through as the upstream sent them), bounded connect and read waits."""
+    return (
+        ClientBuilder()
+        .follow_redirects(False)
+        .referer(False)
+        .gzip(False)
+        .brotli(False)
+        .zstd(False)
+        .deflate(False)
+        .connect_timeout(timedelta(seconds=connect_timeout))
+        .read_timeout(timedelta(seconds=read_timeout))
+        .pool_idle_timeout(timedelta(seconds=90))
+        .user_agent(user_agent)
+    )
+
+
 class PyreqwestTransport:
     def __init__(
         self,
@@ -275,19 +295,7 @@ class PyreqwestTransport:
             if pooled is not None and pooled.expires_at > time.monotonic():
                 return pooled.client
             pinned = await self._guard.resolve(origin)
-            builder = (
-                ClientBuilder()
-                .follow_redirects(False)
-                .referer(False)
-                .gzip(False)
-                .brotli(False)
-                .zstd(False)
-                .deflate(False)
-                .connect_timeout(timedelta(seconds=self._connect_timeout))
-                .read_timeout(timedelta(seconds=self._read_timeout))
-                .pool_idle_timeout(timedelta(seconds=90))
-                .user_agent("relaygate")
-            )
+            builder = client_builder(self._connect_timeout, self._read_timeout)
             if pinned is not None:
                 builder = builder.resolve(origin.host, pinned, origin.port)
             await self._close_retired()
