@@ -21,7 +21,7 @@ from relaygate.router.answers import EventRelay
 from relaygate.router.asgi import RawHeaders, send_bytes
 from relaygate.router.cache import ResponseCache, cache_key, pack, replay_as_stream, unpack
 from relaygate.router.media import binary_headers, relay_bytes
-from relaygate.router.policy import RoutePolicy, RouteRecord, transport_failure
+from relaygate.router.policy import RETRY_HINTS, RoutePolicy, RouteRecord, transport_failure
 from relaygate.router.request import PreparedCall
 from relaygate.router.routing import RoutingPlan, payload_for
 from relaygate.router.sse import StreamRelay
@@ -41,10 +41,8 @@ from relaygate.usage.pricing import price_event
 log = logging.getLogger("relaygate.router")
 
 _SSE_HEADERS: RawHeaders = [(b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
-# An upstream's advice on when to try again, kept on the error answers relayed to the client:
-# the OpenAI SDKs wait that long before their own retry. (The upstream's x-ratelimit-*
-# describe the provider account, not the client's key, and are not passed on.)
-_RETRY_HINTS = ("retry-after", "retry-after-ms")
+# The upstream's x-ratelimit-* describe the provider account, not the client's key: only
+# its RETRY_HINTS go on to the client, and only values that read as a delay or a date.
 _HINT_VALUE = re.compile(r"[0-9A-Za-z ,.:+-]{1,64}")  # seconds, milliseconds or an HTTP date
 
 
@@ -59,7 +57,7 @@ def _content_type(response: UpstreamResponse, default: bytes) -> bytes:
 
 def _retry_hints(response: UpstreamResponse) -> RawHeaders:
     hints: RawHeaders = []
-    for name in _RETRY_HINTS:
+    for name in RETRY_HINTS:
         value = response.header(name)
         if value is not None and _HINT_VALUE.fullmatch(value):
             hints.append((name.encode(), value.encode()))

@@ -59,11 +59,16 @@ def backoff_delay(retry: int, base: float, cap: float, draw: float) -> float:
     return min(cap, base * (2.0**retry) * (0.75 + 0.5 * draw))
 
 
+# An upstream's advice on when to try again: read here before a retry, and kept on the error
+# answers relayed to the client (forward.py), whose SDK waits that long before its own retry.
+RETRY_HINTS = ("retry-after", "retry-after-ms")
+
+
 def retry_after(headers: Sequence[tuple[str, str]], now: float | None = None) -> float | None:
     """The upstream's ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), in seconds."""
     for key, value in headers:
         name = key.lower()
-        if name not in ("retry-after", "retry-after-ms"):
+        if name not in RETRY_HINTS:
             continue
         try:
             number = float(value)
