@@ -61,6 +61,7 @@ def test_routing_fields_are_read_and_cut_out_at_any_chunk_size(size: int) -> Non
     assert scan.routing_fields == [("fallbacks[][model]", "backup/whisper-test"), ("retry[count]", "2")]
     head = UploadHead(scan)
     sent = head.for_model("whisper-1") + body[head.read :]
+    assert head.length_for("whisper-1") == len(head.for_model("whisper-1"))
     expected = _body(
         ("model", b"whisper-1", None),
         ("language", b"en", None),

@@ -10,7 +10,7 @@ call may need a second attempt (retries, fallbacks, load balancing): then the re
 read whole first, so that each attempt can send the body again.
 
 Limits: the whole body (``RELAYGATE_MAX_UPLOAD_BYTES``, 413 past it), the headers of one
-part, the value of a field we read, the number of parts before the model field.
+part, the value of a field we read, the number of parts before the first file.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class ModelFieldScan:
     part or the end of the body. ``buffer`` holds all bytes fed.
     """
 
-    def __init__(self, boundary: bytes, routing: Callable[[str], bool] = lambda name: False) -> None:
+    def __init__(self, boundary: bytes, routing: Callable[[str], bool]) -> None:
         self.buffer = bytearray()
         self.fields: dict[str, str] = {}
         self.model_span: tuple[int, int] | None = None
@@ -198,11 +198,16 @@ class UploadHead:
         model_start, model_end = scan.model_span
         cuts = [(start, end, False) for start, end in scan.routing_spans]
         self._edits = sorted([*cuts, (model_start, model_end, True)])
+        self._kept = len(self._buffer) - sum(end - start for start, end, _ in self._edits)
 
     @property
     def read(self) -> int:
         """How many bytes of the client's body the head holds."""
         return len(self._buffer)
+
+    def length_for(self, upstream_model: str) -> int:
+        """``len(for_model(upstream_model))``, without building it."""
+        return self._kept + len(upstream_model.encode())
 
     def for_model(self, upstream_model: str) -> bytes:
         pieces: list[bytes] = []
@@ -250,7 +255,7 @@ class Upload:
 
     def headers(self, upstream_model: str) -> list[tuple[str, str]]:
         headers = [("content-type", self._content_type)]
-        head = len(self._head.for_model(upstream_model))
+        head = self._head.length_for(upstream_model)
         if self._rest is not None:
             headers.append(("content-length", str(head + len(self._rest))))
         elif self._declared is not None:
@@ -304,7 +309,7 @@ async def scan_upload(
     content_type: bytes | None,
     declared: int | None,
     limit: int,
-    routing: Callable[[str], bool] = lambda name: False,
+    routing: Callable[[str], bool],
 ) -> tuple[ModelFieldScan, int, bool]:
     """Read the body until the model field is found: the scan, bytes read, whether more follow."""
     boundary = boundary_of(content_type)
