@@ -64,7 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--usage-rounds",
         type=int,
         default=3,
-        help="rounds of usage recording on vs off at the high concurrency (default 3, 0 skips)",
+        help="rounds of usage recording on vs off, at c=1 and the high concurrency (default 3, 0 skips)",
     )
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
@@ -360,9 +360,10 @@ def usage_cost(bench: Bench, children: Children, workdir: Path, upstream_port: i
     cost = UsageCost(connections)
     for _ in range(bench.args.usage_rounds):
         for recording, side in ((True, bench.side(RELAYGATE)), (False, quiet_side)):
+            c1, c1_cpu = bench.cpu_per_request(side.pid, functools.partial(bench.load, side.chat, 1, seconds))
             work = functools.partial(bench.load, side.chat, connections, seconds)
-            result, cpu = bench.cpu_per_request(side.pid, work)
-            cost.add(recording, result.rps, cpu)
+            high, high_cpu = bench.cpu_per_request(side.pid, work)
+            cost.add(recording, c1, c1_cpu, high, high_cpu)
     return cost
 
 

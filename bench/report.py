@@ -69,43 +69,83 @@ def _cell(value: float | None, digits: int, width: int) -> str:
     return f"{value:{width},.{digits}f}" if value is not None else f"{'-':>{width}}"
 
 
+# The figures compared with usage recording on and off: (key, label, unit, higher is better).
+USAGE_FIGURES = (
+    ("c1_p50_ms", "chat c=1 p50", "ms", False),
+    ("c1_p99_ms", "chat c=1 p99", "ms", False),
+    ("c1_cpu_us", "CPU per request at c=1", "us", False),
+    ("high_rps", "chat c={c} throughput", "req/s", True),
+    ("high_cpu_us", "CPU per request at c={c}", "us", False),
+)
+
+
 @dataclass
 class UsageCost:
-    """Usage recording on vs off at one concurrency, in alternating rounds; medians compared."""
+    """Usage recording on vs off, in alternating rounds (at c=1 and at the high concurrency);
+    the medians of each figure compared."""
 
     connections: int
-    rps: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
-    cpu_us: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
+    figures: dict[bool, dict[str, list[float]]] = field(
+        default_factory=lambda: {on: {key: [] for key, *_ in USAGE_FIGURES} for on in (True, False)}
+    )
 
-    def add(self, recording: bool, rps: float, cpu_us: float | None) -> None:
-        self.rps[recording].append(rps)
-        if cpu_us is not None:
-            self.cpu_us[recording].append(cpu_us)
+    def add(
+        self, recording: bool, c1: LoadResult, c1_cpu: float | None, high: LoadResult, high_cpu: float | None
+    ) -> None:
+        values = {
+            "c1_p50_ms": c1.p50_ms,
+            "c1_p99_ms": c1.p99_ms,
+            "c1_cpu_us": c1_cpu,
+            "high_rps": high.rps,
+            "high_cpu_us": high_cpu,
+        }
+        for key, value in values.items():
+            if value is not None:
+                self.figures[recording][key].append(value)
+
+    def median(self, recording: bool, key: str) -> float | None:
+        return _median(self.figures[recording][key])
+
+    def ratio(self, key: str) -> float | None:
+        """on / off for one figure (above 1 is worse for latency and CPU, better for req/s)."""
+        return _ratio(self.median(True, key), self.median(False, key))
+
+    def worst(self) -> float | None:
+        """How far the worst figure is from its usage-off value, as a fraction (0.05 = 5 % worse)."""
+        gaps = []
+        for key, _, _, higher_is_better in USAGE_FIGURES:
+            ratio = self.ratio(key)
+            if ratio is not None:
+                gaps.append(1 / ratio - 1 if higher_is_better else ratio - 1)
+        return max(gaps) if gaps else None
 
     def as_dict(self) -> dict[str, Any]:
-        on_rps, off_rps = _median(self.rps[True]), _median(self.rps[False])
-        on_cpu, off_cpu = _median(self.cpu_us[True]), _median(self.cpu_us[False])
         return {
             "connections": self.connections,
-            "rounds": len(self.rps[True]),
-            "on": {"rps": on_rps, "cpu_us_per_request": on_cpu, "all_rps": self.rps[True]},
-            "off": {"rps": off_rps, "cpu_us_per_request": off_cpu, "all_rps": self.rps[False]},
-            "throughput_on_over_off": on_rps / off_rps if on_rps and off_rps else None,
-            "cpu_on_over_off": on_cpu / off_cpu if on_cpu and off_cpu else None,
+            "rounds": len(self.figures[True]["high_rps"]),
+            "on": {key: self.median(True, key) for key, *_ in USAGE_FIGURES},
+            "off": {key: self.median(False, key) for key, *_ in USAGE_FIGURES},
+            "all_rounds": self.figures,
+            "on_over_off": {key: self.ratio(key) for key, *_ in USAGE_FIGURES},
+            "worst_gap": self.worst(),
         }
 
     def render(self) -> list[str]:
-        data = self.as_dict()
-        on, off = data["on"], data["off"]
+        rounds = len(self.figures[True]["high_rps"])
         lines = [
-            f"usage recording, c={self.connections}, medians of {data['rounds']} alternating rounds:",
-            f"  on   {on['rps'] or 0:10,.0f} req/s {_us(on['cpu_us_per_request']):>8} us/req",
-            f"  off  {off['rps'] or 0:10,.0f} req/s {_us(off['cpu_us_per_request']):>8} us/req",
+            f"usage recording on vs off, medians of {rounds} alternating rounds:",
+            f"  {'figure':<30} {'on':>10} {'off':>10} {'on/off':>7}",
         ]
-        if data["throughput_on_over_off"] is not None:
-            lines.append(f"  on/off: throughput {data['throughput_on_over_off']:.2f}")
-        if data["cpu_on_over_off"] is not None:
-            lines[-1] += f", CPU per request {data['cpu_on_over_off']:.2f}"
+        for key, label, unit, _ in USAGE_FIGURES:
+            digits = 3 if unit == "ms" else 0
+            name = f"{label.format(c=self.connections)} ({unit})"
+            on, off, ratio = self.median(True, key), self.median(False, key), self.ratio(key)
+            lines.append(
+                f"  {name:<30} {_cell(on, digits, 10)} {_cell(off, digits, 10)} {_cell(ratio, 2, 7)}"
+            )
+        worst = self.worst()
+        if worst is not None:
+            lines.append(f"  worst figure with recording on: {worst * 100:+.1f} % against off")
         return lines
 
 

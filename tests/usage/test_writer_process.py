@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from relaygate.store import tables
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.recorder import UsageRecorder
-from relaygate.usage.writers import SqliteProcessWriter, UsageStoreError, batch_writer
+from relaygate.usage.rows import Queued, queued
+from relaygate.usage.writers import SqliteProcessWriter, UsageStoreError, batch_writer, scheduling_policy
 
 from support.store import with_workspace
 
@@ -48,6 +49,10 @@ def _events(workspace_id: str, first: int, count: int) -> list[UsageEvent]:
     return events
 
 
+def _batch(workspace_id: str, first: int, count: int) -> list[Queued]:
+    return [queued(event) for event in _events(workspace_id, first, count)]
+
+
 async def _count(engine: AsyncEngine) -> tuple[int, int]:
     async with engine.connect() as conn:
         events = (await conn.execute(select(func.count()).select_from(tables.usage_events))).scalar_one()
@@ -62,12 +67,12 @@ def _run(home: Path, body: Callable[[AsyncEngine, str], Awaitable[None]]) -> Non
 def test_a_killed_writer_is_restarted_and_a_batch_sent_again_is_stored_once(tmp_path: Path) -> None:
     async def body(engine: AsyncEngine, workspace_id: str) -> None:
         writer = batch_writer(engine)
-        first = _events(workspace_id, 0, 250)
+        first = _batch(workspace_id, 0, 250)
         await writer.write(first)
         (pid,) = _writer_pids()
         os.kill(pid, signal.SIGKILL)
         await writer.write(first)  # as after a commit whose answer was lost: no duplicate
-        await writer.write(_events(workspace_id, 250, 250))
+        await writer.write(_batch(workspace_id, 250, 250))
         assert _writer_pids() != [pid]
         await writer.close()
         assert _writer_pids() == []
@@ -100,15 +105,91 @@ def test_a_stuck_writer_is_replaced_and_its_batch_kept(tmp_path: Path) -> None:
     async def body(engine: AsyncEngine, workspace_id: str) -> None:
         assert engine.url.database is not None
         writer = SqliteProcessWriter(engine.url.database, answer_timeout=3.0)
-        await writer.write(_events(workspace_id, 0, 10))  # started and answering (its start-up counts)
+        await writer.write(_batch(workspace_id, 0, 10))  # started and answering (its start-up counts)
         (pid,) = _writer_pids()
         os.kill(pid, signal.SIGSTOP)  # a stalled disk, as far as the parent can tell
-        batch = _events(workspace_id, 10, 10)
+        batch = _batch(workspace_id, 10, 10)
         with pytest.raises(UsageStoreError, match="did not answer"):
             await writer.write(batch)
         await writer.write(batch)  # the recorder's retry: a new process stores it
         assert pid not in _writer_pids()
         await writer.close()
         assert await _count(engine) == (20, 3)
+
+    _run(tmp_path, body)
+
+
+def test_columns_left_out_of_a_batch_are_stored_as_their_defaults(tmp_path: Path) -> None:
+    """The writer leaves out of its INSERT the columns no event of the batch has a value in;
+    a batch where only some events carry them stores each event as it was."""
+
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        plain = _events(workspace_id, 0, 3)
+        for event in plain:
+            event.identity_id, event.thread_tags = None, None
+        rich = _events(workspace_id, 3, 2)
+        rich[0].audio_seconds, rich[0].request_metadata, rich[0].cached_tokens = 1.5, {"team": "a"}, 7
+        rich[1].error_code, rich[1].estimated, rich[1].thread_tags = "upstream_error", True, ["x"]
+        writer = batch_writer(engine)
+        await writer.write([queued(event) for event in plain])  # none of the optional columns
+        await writer.write([queued(event) for event in rich])  # some, in some events only
+        await writer.close()
+        columns = tables.usage_events.c
+        async with engine.connect() as conn:
+            stored = {
+                row.id: row
+                for row in await conn.execute(
+                    select(
+                        columns.id,
+                        columns.audio_seconds,
+                        columns.request_metadata,
+                        columns.cached_tokens,
+                        columns.error_code,
+                        columns.estimated,
+                        columns.thread_tags,
+                        columns.identity_id,
+                        columns.created_at,
+                    )
+                )
+            }
+        assert len(stored) == 5
+        for event in plain:
+            row = stored[event.id]
+            assert (row.audio_seconds, row.request_metadata, row.cached_tokens) == (None, None, 0)
+            assert (row.error_code, row.estimated, row.thread_tags) == (None, False, None)
+            assert row.identity_id is None
+            assert row.created_at.replace(tzinfo=None) == event.created_at.replace(tzinfo=None)
+        first, second = stored[rich[0].id], stored[rich[1].id]
+        assert (first.audio_seconds, first.request_metadata, first.cached_tokens) == (1.5, {"team": "a"}, 7)
+        assert (first.error_code, first.estimated, first.thread_tags) == (None, False, None)
+        assert (second.audio_seconds, second.request_metadata, second.cached_tokens) == (None, None, 0)
+        assert (second.error_code, second.estimated, second.thread_tags) == ("upstream_error", True, ["x"])
+        assert second.identity_id == rich[1].identity_id
+
+    _run(tmp_path, body)
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+def test_the_writer_runs_in_the_background_until_it_falls_behind(tmp_path: Path) -> None:
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        assert engine.url.database is not None
+        writer = SqliteProcessWriter(engine.url.database)
+        await writer.write(_batch(workspace_id, 0, 10))
+        (pid,) = _writer_pids()
+        assert scheduling_policy(pid) == os.SCHED_IDLE
+        await writer.write(_batch(workspace_id, 10, 10), behind=True)
+        (raised,) = _writer_pids()  # the same process where raising is allowed, else a new one
+        assert scheduling_policy(raised) == os.SCHED_OTHER
+        await writer.write(_batch(workspace_id, 20, 10))  # kept up, but not for a minute yet
+        assert scheduling_policy(raised) == os.SCHED_OTHER
+        assert writer.priority_changes == 1
+        await writer.close()
+        assert await _count(engine) == (30, 3)
+
+        normal = SqliteProcessWriter(engine.url.database, background=False)
+        await normal.write(_batch(workspace_id, 30, 10))
+        (pid,) = _writer_pids()
+        assert scheduling_policy(pid) == os.SCHED_OTHER
+        await normal.close()
 
     _run(tmp_path, body)

@@ -7,9 +7,10 @@ both. In a process of its own the writer has its own GIL; the router only pickle
 events' values (about 1 us each) and writes them to a pipe.
 
 Protocol, on the child's stdin and stdout: frames of a 4-byte big-endian length and a
-body. The parent sends a pickled ``(event values, identity rows)``; the child stores it in
-one transaction and answers with an empty frame, or with the error's text when it could
-not (the parent keeps the batch and retries). Events are inserted with ``OR IGNORE``: a
+body. The parent sends a pickled list of queued events (``rows.Queued``: column values
+and identity profile); the child turns them into rows, stores them in one transaction
+and answers with an empty frame, or with the error's text when it could not (the parent
+keeps the batch and retries). Events are inserted with ``OR IGNORE``: a
 batch sent again after the child died between its commit and its answer is stored once.
 The child ignores SIGINT and SIGTERM, so a Ctrl-C or a stop signal sent to the whole
 process group cannot cut it off before the parent's last batch; it exits when its stdin
@@ -22,9 +23,16 @@ import pickle
 import signal
 import sqlite3
 import sys
+from itertools import chain
 from typing import BinaryIO
 
-from relaygate.usage.rows import Row, event_rows, insert_events_sql, upsert_identities_sql
+from relaygate.usage.rows import (
+    Queued,
+    identity_rows,
+    insert_events_sql,
+    sqlite_event_columns,
+    upsert_identities_sql,
+)
 
 # Rows per INSERT statement: one statement of many rows costs less than executemany's
 # per-row calls, and a fixed size keeps it in sqlite3's statement cache.
@@ -63,23 +71,34 @@ class SqliteUsageStore:
         self._connection = sqlite3.connect(path, isolation_level=None)
         for pragma in _PRAGMAS:
             self._connection.execute(f"PRAGMA {pragma}")
-        head, _, marks = insert_events_sql("qmark").partition(" VALUES ")
-        head = head.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
-        self._insert_one = f"{head} VALUES {marks}"
-        self._insert_many = f"{head} VALUES {', '.join([marks] * _ROWS_PER_STATEMENT)}"
+        self._inserts: dict[tuple[str, ...], tuple[str, str]] = {}
         self._upsert = upsert_identities_sql("qmark")
 
-    def write(self, values: list[Row], identities: list[Row]) -> None:
+    def _insert(self, columns: tuple[str, ...]) -> tuple[str, str]:
+        """The INSERTs of one row and of a statement's worth of rows, for these columns."""
+        found = self._inserts.get(columns)
+        if found is None:
+
+            def statement(rows: int) -> str:
+                sql = insert_events_sql("qmark", columns, rows)
+                return sql.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+
+            found = self._inserts[columns] = (statement(1), statement(_ROWS_PER_STATEMENT))
+        return found
+
+    def write(self, batch: list[Queued]) -> None:
         connection = self._connection
-        rows = event_rows(values, "sqlite")
+        columns, rows = sqlite_event_columns(batch)
+        identities = identity_rows(batch, "sqlite")
+        insert_one, insert_many = self._insert(columns)
         try:
             connection.execute("BEGIN IMMEDIATE")
             full = len(rows) - len(rows) % _ROWS_PER_STATEMENT
             for start in range(0, full, _ROWS_PER_STATEMENT):
                 chunk = rows[start : start + _ROWS_PER_STATEMENT]
-                connection.execute(self._insert_many, [value for row in chunk for value in row])
+                connection.execute(insert_many, list(chain.from_iterable(chunk)))
             if full < len(rows):
-                connection.executemany(self._insert_one, rows[full:])
+                connection.executemany(insert_one, rows[full:])
             if identities:
                 connection.executemany(self._upsert, identities)
             connection.execute("COMMIT")
@@ -97,9 +116,9 @@ def serve(path: str, requests: BinaryIO, answers: BinaryIO) -> None:
     store = SqliteUsageStore(path)
     try:
         while (body := read_frame(requests)) is not None:
-            values, identities = pickle.loads(body)  # noqa: S301 (our parent, over our own pipe)
+            batch = pickle.loads(body)  # noqa: S301 (our parent, over our own pipe)
             try:
-                store.write(values, identities)
+                store.write(batch)
                 answer = b""
             except Exception as exc:
                 answer = f"{type(exc).__name__}: {exc}".encode()
