@@ -122,7 +122,7 @@ class Runtime:
         )
         catalog = Catalog(engine, keyring, settings.catalog_poll_interval_s)
         recorder = UsageRecorder(
-            batch_writer(engine, background=settings.usage_writer_background),
+            batch_writer(engine),
             capacity=settings.usage_queue_size,
             batch_size=settings.usage_batch_size,
             flush_interval=settings.usage_flush_interval_s,

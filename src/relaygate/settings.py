@@ -94,7 +94,6 @@ class Settings:
     usage_batch_size: int = 500
     usage_flush_interval_s: float = 1.0
     usage_queue_size: int = 100_000
-    usage_writer_background: bool = True  # SQLite's writer process as SCHED_IDLE (usage/writers.py)
     # Usage, limits and observability (issue 5; docs/limits.md).
     usage_enabled: bool = True  # off only to measure what recording costs (bench)
     log_bodies: bool = False  # requests and answers in usage events (usage/body_log.py)
@@ -164,7 +163,6 @@ class Settings:
             usage_batch_size=int(_number(env, "RELAYGATE_USAGE_BATCH_SIZE", 500)),
             usage_flush_interval_s=_number(env, "RELAYGATE_USAGE_FLUSH_INTERVAL", 1.0),
             usage_queue_size=int(_number(env, "RELAYGATE_USAGE_QUEUE_SIZE", 100_000)),
-            usage_writer_background=_flag(env, "RELAYGATE_USAGE_WRITER_BACKGROUND", default=True),
             log_level=(env.get("RELAYGATE_LOG_LEVEL") or "info").lower(),
             server=_server(env),
             usage_enabled=_flag(env, "RELAYGATE_USAGE_ENABLED", default=True),

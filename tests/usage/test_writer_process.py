@@ -17,7 +17,7 @@ from relaygate.store import tables
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.recorder import UsageRecorder
 from relaygate.usage.rows import Queued, queued
-from relaygate.usage.writers import SqliteProcessWriter, UsageStoreError, batch_writer, scheduling_policy
+from relaygate.usage.writers import SqliteProcessWriter, UsageStoreError, batch_writer
 
 from support.store import with_workspace
 
@@ -165,31 +165,5 @@ def test_columns_left_out_of_a_batch_are_stored_as_their_defaults(tmp_path: Path
         assert (second.audio_seconds, second.request_metadata, second.cached_tokens) == (None, None, 0)
         assert (second.error_code, second.estimated, second.thread_tags) == ("upstream_error", True, ["x"])
         assert second.identity_id == rich[1].identity_id
-
-    _run(tmp_path, body)
-
-
-@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
-def test_the_writer_runs_in_the_background_until_it_falls_behind(tmp_path: Path) -> None:
-    async def body(engine: AsyncEngine, workspace_id: str) -> None:
-        assert engine.url.database is not None
-        writer = SqliteProcessWriter(engine.url.database)
-        await writer.write(_batch(workspace_id, 0, 10))
-        (pid,) = _writer_pids()
-        assert scheduling_policy(pid) == os.SCHED_IDLE
-        await writer.write(_batch(workspace_id, 10, 10), behind=True)
-        (raised,) = _writer_pids()  # the same process where raising is allowed, else a new one
-        assert scheduling_policy(raised) == os.SCHED_OTHER
-        await writer.write(_batch(workspace_id, 20, 10))  # kept up, but not for a minute yet
-        assert scheduling_policy(raised) == os.SCHED_OTHER
-        assert writer.priority_changes == 1
-        await writer.close()
-        assert await _count(engine) == (30, 3)
-
-        normal = SqliteProcessWriter(engine.url.database, background=False)
-        await normal.write(_batch(workspace_id, 30, 10))
-        (pid,) = _writer_pids()
-        assert scheduling_policy(pid) == os.SCHED_OTHER
-        await normal.close()
 
     _run(tmp_path, body)

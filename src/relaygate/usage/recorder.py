@@ -24,7 +24,6 @@ from relaygate.usage.rows import Queued, queued
 from relaygate.usage.writers import BatchWriter
 
 log = logging.getLogger("relaygate.usage")
-_BEHIND_BATCHES = 4
 
 
 class UsageObserver(Protocol):
@@ -114,10 +113,8 @@ class UsageRecorder:
     async def flush(self) -> None:
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))]
-            # Behind: more batches than the writer can take in a moment are waiting.
-            behind = len(self._queue) >= _BEHIND_BATCHES * self._batch_size
             try:
-                await self._writer.write(batch, behind=behind)
+                await self._writer.write(batch)
             except BaseException:
                 self._queue.extendleft(reversed(batch))
                 raise

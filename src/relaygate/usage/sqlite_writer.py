@@ -19,6 +19,7 @@ closes, which also happens when the parent dies.
 
 from __future__ import annotations
 
+import os
 import pickle
 import signal
 import sqlite3
@@ -35,8 +36,13 @@ from relaygate.usage.rows import (
 )
 
 # Rows per INSERT statement: one statement of many rows costs less than executemany's
-# per-row calls, and a fixed size keeps it in sqlite3's statement cache.
+# per-row calls, and a fixed size keeps it in sqlite3's statement cache. After each one
+# the writer yields its core (under a millisecond of work): a router thread woken on the
+# same core otherwise waited for the end of the writer's time slice, and the batch's few
+# milliseconds of SQLite work showed in the router's p99 at concurrency 1 (bench: 2.0 ms
+# without the yield, 1.5 ms with it, 0.9 ms with no usage recording; CPU unchanged).
 _ROWS_PER_STATEMENT = 100
+_yield_core = getattr(os, "sched_yield", lambda: None)
 _PRAGMAS = ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL")
 
 
@@ -97,6 +103,7 @@ class SqliteUsageStore:
             for start in range(0, full, _ROWS_PER_STATEMENT):
                 chunk = rows[start : start + _ROWS_PER_STATEMENT]
                 connection.execute(insert_many, list(chain.from_iterable(chunk)))
+                _yield_core()
             if full < len(rows):
                 connection.executemany(insert_one, rows[full:])
             if identities:

@@ -5,13 +5,6 @@ protocol); PostgreSQL batches go through the engine's asyncpg connection, one
 ``executemany`` per table. Either way a batch is one transaction: all of it is stored,
 or none of it and the recorder retries it.
 
-The writer process runs as a background task (Linux's ``SCHED_IDLE``): it gets a core
-only when no router thread wants one. At normal priority its burst of SQLite work per
-batch (a few milliseconds) kept woken router threads waiting for the end of its time
-slice, and a call at concurrency 1 took up to 3 ms longer at p99 than without usage
-recording. A writer that falls behind (the recorder has several batches waiting, as on
-a machine busy with other work) is raised back to normal priority, and lowered again
-once it has kept up for a minute.
 """
 
 from __future__ import annotations
@@ -19,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import pickle
 import sys
-import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -39,68 +30,35 @@ class UsageStoreError(Exception):
 
 
 class BatchWriter(Protocol):
-    async def write(self, batch: Sequence[Queued], *, behind: bool = False) -> None:
-        """Stores the batch in one transaction; ``behind``: more batches are waiting."""
-        ...
+    async def write(self, batch: Sequence[Queued]) -> None: ...
 
     async def close(self) -> None: ...
 
 
-def batch_writer(engine: AsyncEngine, *, background: bool = True) -> BatchWriter:
-    """``background``: run SQLite's writer process as a background task (module docstring)."""
+def batch_writer(engine: AsyncEngine) -> BatchWriter:
     if engine.dialect.name == "sqlite":
         database = engine.url.database
         if not database or database == ":memory:":
             raise ValueError("usage events need a SQLite file, not an in-memory database")
-        return SqliteProcessWriter(database, background=background)
+        return SqliteProcessWriter(database)
     return EngineBatchWriter(engine)
-
-
-_IDLE = getattr(os, "SCHED_IDLE", None)  # Linux only
-_NORMAL = getattr(os, "SCHED_OTHER", None)
-_KEPT_UP_SECONDS = 60.0  # at normal priority, without falling behind, before lowering it again
-
-
-def scheduling_policy(pid: int) -> int | None:
-    """The process's scheduling policy (``os.SCHED_*``), or None where it cannot be read."""
-    try:
-        return os.sched_getscheduler(pid)
-    except (AttributeError, OSError):
-        return None
-
-
-def _set_policy(pid: int, policy: int) -> bool:
-    """False when not allowed: leaving SCHED_IDLE needs CAP_SYS_NICE (or RLIMIT_NICE)."""
-    try:
-        os.sched_setscheduler(pid, policy, os.sched_param(0))
-    except PermissionError:
-        return False
-    except ProcessLookupError:
-        pass  # it died: the next batch starts another
-    return True
 
 
 class SqliteProcessWriter:
     """The parent's end: starts the writer process when first needed (and again after it
     died), sends one batch at a time and waits for its answer."""
 
-    def __init__(self, path: str, *, answer_timeout: float = 60.0, background: bool = True) -> None:
+    def __init__(self, path: str, *, answer_timeout: float = 60.0) -> None:
         self._path = path
         # SQLite waits up to 10 s for a lock (busy_timeout); past this the writer is stuck
         # (a stalled disk): it is killed and the batch kept for the next try.
         self._answer_timeout = answer_timeout
         self._process: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
-        self._background = background and _IDLE is not None and _NORMAL is not None
-        self._idle = self._background  # the priority the process runs (or will start) at
-        self._raised_at = 0.0
-        self.priority_changes = 0
 
-    async def write(self, batch: Sequence[Queued], *, behind: bool = False) -> None:
+    async def write(self, batch: Sequence[Queued]) -> None:
         body = pickle.dumps(list(batch), protocol=5)
         async with self._lock:
-            if self._background:
-                await self._adjust_priority(behind)
             try:
                 try:
                     answer = await self._exchange(body)
@@ -146,29 +104,7 @@ class SqliteProcessWriter:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
             )
-            if self._idle and _IDLE is not None:
-                _set_policy(process.pid, _IDLE)  # lowering one's own child is always allowed
         return process
-
-    async def _adjust_priority(self, behind: bool) -> None:
-        """Normal priority while the writer falls behind; background again once it kept up."""
-        now = time.monotonic()
-        if behind:
-            self._raised_at = now
-        if behind == (not self._idle) or (not behind and now - self._raised_at < _KEPT_UP_SECONDS):
-            return
-        self._idle = not behind
-        self.priority_changes += 1
-        if behind:
-            log.info("the usage writer is falling behind: running it at normal priority")
-        else:
-            log.info("the usage writer has kept up: running it in the background again")
-        process = self._process
-        if process is None or process.returncode is not None:
-            return  # the next one starts at the chosen priority
-        policy = _NORMAL if behind else _IDLE
-        if policy is not None and not _set_policy(process.pid, policy):
-            await self._retire(process)  # not allowed to raise it: a new one starts at normal
 
     async def _retire(self, process: asyncio.subprocess.Process) -> None:
         """Lets the process exit at the end of its input (it has answered every batch)."""
@@ -205,7 +141,7 @@ class EngineBatchWriter:
         self._insert = insert_events_sql(paramstyle)
         self._upsert = upsert_identities_sql(paramstyle)
 
-    async def write(self, batch: Sequence[Queued], *, behind: bool = False) -> None:
+    async def write(self, batch: Sequence[Queued]) -> None:
         rows = event_rows(batch, self._dialect)
         identities = identity_rows(batch, self._dialect)
         async with self._engine.begin() as conn:
