@@ -98,6 +98,7 @@ class UsageEvent:
     usage_seen: bool = False  # the upstream reported usage (else tokens may be estimated)
     identity: dict[str, Any] | None = None  # the body's identity object, upserted by the writer
     trace_parent: str | None = None  # the client's W3C traceparent, kept only when tracing is on
+    observed: bool = False  # counted in /metrics already (a batch may be written twice)
 
     def apply_usage(self, usage: dict[str, Any]) -> None:
         """Take the token counts of an OpenAI ``usage`` object (chat, completions or responses)."""

@@ -1,12 +1,14 @@
 """The usage writer: a bounded queue drained in batches by one background task.
 
-The request path shows the event to the observers (metrics, traces) and appends its
-column values to a deque (no await, no I/O): a few microseconds per call, spread over the
-calls instead of spent in a burst per batch, which held up whichever call came next. The
-writer stores a batch when it reaches ``batch_size`` events or ``flush_interval`` seconds
-have passed, whichever comes first, upserting the batch's identities in the same
-transaction. When the store fails, the batch goes back to the front and is retried with
-backoff.
+The request path only appends to a deque (no await, no I/O). The writer stores a batch
+when it reaches ``batch_size`` events or ``flush_interval`` seconds have passed,
+whichever comes first, upserting the batch's identities in the same transaction.
+Before a batch is written its events are shown to the observers (metrics, traces) once
+and reduced to their column values, in slices of ``_SLICE`` events with the event loop
+free in between. Done per call instead, the same work cost about 10 us more CPU per
+call at saturation (cold caches on every call; bench, c=64); done for the whole batch at
+once, it held the loop for over a millisecond and showed in p99 at concurrency 1. When
+the store fails, the batch goes back to the front and is retried with backoff.
 When the queue is full, the oldest event is dropped, counted and logged, never
 silently. ``stop()`` drains the queue completely before the process exits.
 """
@@ -24,6 +26,7 @@ from relaygate.usage.rows import Queued, queued
 from relaygate.usage.writers import BatchWriter
 
 log = logging.getLogger("relaygate.usage")
+_SLICE = 50  # events prepared between two turns of the event loop
 
 
 class UsageObserver(Protocol):
@@ -36,7 +39,7 @@ class UsageRecorder:
         self._capacity = capacity
         self._batch_size = batch_size
         self._flush_interval = flush_interval
-        self._queue: deque[Queued] = deque()
+        self._queue: deque[UsageEvent] = deque()
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -56,11 +59,6 @@ class UsageRecorder:
     def record(self, event: UsageEvent) -> None:
         if not self.enabled:
             return
-        for observer in self._observers:
-            try:
-                observer.observe(event)
-            except Exception:  # a broken exporter must cost neither the call nor its event
-                log.exception("a usage observer failed on event %s", event.id)
         if len(self._queue) >= self._capacity:
             self._queue.popleft()
             self.dropped += 1
@@ -68,7 +66,7 @@ class UsageRecorder:
                 log.error(
                     "usage queue full (%d events): %d events dropped so far", self._capacity, self.dropped
                 )
-        self._queue.append(queued(event))
+        self._queue.append(event)
         if len(self._queue) >= self._batch_size:
             self._wakeup.set()
 
@@ -112,11 +110,31 @@ class UsageRecorder:
 
     async def flush(self) -> None:
         while self._queue:
-            batch = [self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))]
+            events = [self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))]
             try:
-                await self._writer.write(batch)
+                await self._writer.write(await self._prepared(events))
             except BaseException:
-                self._queue.extendleft(reversed(batch))
+                self._queue.extendleft(reversed(events))
                 raise
-            self.written += len(batch)
+            self.written += len(events)
             self.store_healthy = True
+
+    async def _prepared(self, events: list[UsageEvent]) -> list[Queued]:
+        """The batch's rows, each event shown to the observers once (a batch may be retried)."""
+        batch: list[Queued] = []
+        for start in range(0, len(events), _SLICE):
+            if start:
+                await asyncio.sleep(0)
+            for event in events[start : start + _SLICE]:
+                if not event.observed:
+                    event.observed = True
+                    self._observe(event)
+                batch.append(queued(event))
+        return batch
+
+    def _observe(self, event: UsageEvent) -> None:
+        for observer in self._observers:
+            try:
+                observer.observe(event)
+            except Exception:  # a broken exporter must cost neither a batch nor its events
+                log.exception("a usage observer failed on event %s", event.id)

@@ -1,8 +1,7 @@
 """Usage events and identities as plain driver rows, and the SQL that stores them.
 
-An event is turned into a ``Queued`` item when it is recorded: its column values as one
-tuple, and the identity profile it carried. The queue then holds no live event objects,
-and a batch needs no per-event work in the router before it goes to the store.
+A batch goes to the store as ``Queued`` items: each event's column values as one tuple,
+and the identity profile it carried.
 
 The writers hand rows to the database driver as tuples, skipping SQLAlchemy's per-row
 parameter processing (about 30 us per event, a tenth of a whole router call). Values
@@ -89,7 +88,7 @@ _IDENTITY_CONVERTERS = {
 
 
 def queued(event: UsageEvent) -> Queued:
-    """What the recorder keeps of an event until it is stored (plain values, picklable)."""
+    """What the store needs of an event (plain values, picklable)."""
     return _event_values(event), event.identity if event.identity_id is not None else None
 
 
