@@ -167,3 +167,43 @@ def test_columns_left_out_of_a_batch_are_stored_as_their_defaults(tmp_path: Path
         assert second.identity_id == rich[1].identity_id
 
     _run(tmp_path, body)
+
+
+class _Counting:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def observe(self, event: UsageEvent) -> None:
+        self.seen.append(event.id)
+
+
+class _Broken:
+    def observe(self, event: UsageEvent) -> None:
+        raise RuntimeError("exporter down")
+
+
+def test_observers_see_each_event_once_and_a_broken_one_loses_nothing(tmp_path: Path) -> None:
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        assert engine.url.database is not None
+        writer = SqliteProcessWriter(engine.url.database, answer_timeout=3.0)
+        recorder = UsageRecorder(writer, capacity=10_000, batch_size=120, flush_interval=0.05)
+        counting = _Counting()
+        recorder.add_observer(_Broken())
+        recorder.add_observer(counting)
+        for event in _events(workspace_id, 0, 120):
+            recorder.record(event)
+        await recorder.flush()  # starts the writer
+        (pid,) = _writer_pids()
+        os.kill(pid, signal.SIGSTOP)  # the next batch times out and is retried
+        for event in _events(workspace_id, 120, 120):
+            recorder.record(event)
+        with pytest.raises(UsageStoreError):
+            await recorder.flush()
+        assert recorder.depth == 120  # kept, in order, for the retry
+        await recorder.flush()
+        await recorder.close()
+        assert recorder.written == 240
+        assert sorted(counting.seen) == sorted(event.id for event in _events(workspace_id, 0, 240))
+        assert await _count(engine) == (240, 3)
+
+    _run(tmp_path, body)
