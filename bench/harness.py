@@ -361,8 +361,9 @@ def usage_cost(bench: Bench, children: Children, workdir: Path, upstream_port: i
     for _ in range(bench.args.usage_rounds):
         for recording, side in ((True, bench.side(RELAYGATE)), (False, quiet_side)):
             c1, c1_cpu = bench.cpu_per_request(side.pid, functools.partial(bench.load, side.chat, 1, seconds))
-            work = functools.partial(bench.load, side.chat, connections, seconds)
-            high, high_cpu = bench.cpu_per_request(side.pid, work)
+            high, high_cpu = bench.cpu_per_request(
+                side.pid, functools.partial(bench.load, side.chat, connections, seconds)
+            )
             cost.add(recording, c1, c1_cpu, high, high_cpu)
     return cost
 

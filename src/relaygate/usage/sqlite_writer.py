@@ -10,8 +10,8 @@ Protocol, on the child's stdin and stdout: frames of a 4-byte big-endian length 
 body. The parent sends a pickled list of queued events (``rows.Queued``: column values
 and identity profile); the child turns them into rows, stores them in one transaction
 and answers with an empty frame, or with the error's text when it could not (the parent
-keeps the batch and retries). Events are inserted with ``OR IGNORE``: a
-batch sent again after the child died between its commit and its answer is stored once.
+keeps the batch and retries). Events are inserted with ``OR IGNORE``: a batch sent again
+after the child died between its commit and its answer is stored once.
 The child ignores SIGINT and SIGTERM, so a Ctrl-C or a stop signal sent to the whole
 process group cannot cut it off before the parent's last batch; it exits when its stdin
 closes, which also happens when the parent dies.
@@ -84,12 +84,11 @@ class SqliteUsageStore:
         """The INSERTs of one row and of a statement's worth of rows, for these columns."""
         found = self._inserts.get(columns)
         if found is None:
-
-            def statement(rows: int) -> str:
-                sql = insert_events_sql("qmark", columns, rows)
-                return sql.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
-
-            found = self._inserts[columns] = (statement(1), statement(_ROWS_PER_STATEMENT))
+            one, many = (
+                insert_events_sql("qmark", columns, rows).replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+                for rows in (1, _ROWS_PER_STATEMENT)
+            )
+            found = self._inserts[columns] = (one, many)
         return found
 
     def write(self, batch: list[Queued]) -> None:

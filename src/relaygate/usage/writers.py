@@ -4,7 +4,6 @@ SQLite batches go to a writer process of their own (``sqlite_writer.py``: why, a
 protocol); PostgreSQL batches go through the engine's asyncpg connection, one
 ``executemany`` per table. Either way a batch is one transaction: all of it is stored,
 or none of it and the recorder retries it.
-
 """
 
 from __future__ import annotations
@@ -106,17 +105,6 @@ class SqliteProcessWriter:
             )
         return process
 
-    async def _retire(self, process: asyncio.subprocess.Process) -> None:
-        """Lets the process exit at the end of its input (it has answered every batch)."""
-        self._process = None
-        assert process.stdin is not None
-        process.stdin.close()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=10)
-        except TimeoutError:
-            log.error("the usage writer process did not exit; killing it")
-            await self._discard(process)
-
     async def _discard(self, process: asyncio.subprocess.Process) -> None:
         self._process = None
         with contextlib.suppress(ProcessLookupError):
@@ -126,11 +114,16 @@ class SqliteProcessWriter:
 
     async def close(self) -> None:
         async with self._lock:
-            process = self._process
+            process, self._process = self._process, None
             if process is None or process.returncode is not None:
-                self._process = None
                 return
-            await self._retire(process)
+            assert process.stdin is not None
+            process.stdin.close()  # the writer exits at the end of its input
+            try:
+                await asyncio.wait_for(process.wait(), timeout=10)
+            except TimeoutError:
+                log.error("the usage writer process did not exit; killing it")
+                await self._discard(process)
 
 
 class EngineBatchWriter:
