@@ -17,6 +17,7 @@ from relaygate.store import tables
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.recorder import UsageRecorder
 from relaygate.usage.rows import Queued, queued
+from relaygate.usage.sqlite_writer import SLICE
 from relaygate.usage.writers import SqliteProcessWriter, UsageStoreError, batch_writer
 
 from support.store import with_workspace
@@ -97,6 +98,24 @@ def test_the_writer_ignores_stop_signals_and_the_recorder_loses_nothing(tmp_path
         assert recorder.written == 300
         assert recorder.dropped == 0
         assert await _count(engine) == (300, 3)
+
+    _run(tmp_path, body)
+
+
+def test_a_batch_of_many_slices_is_stored_all_or_nothing(tmp_path: Path) -> None:
+    """The writer stores a batch slice by slice, in one transaction: a failure in its last
+    slice (here an identity of a workspace that does not exist) leaves none of it stored."""
+
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        writer = batch_writer(engine)
+        events = _events(workspace_id, 0, 2 * SLICE + 7)
+        broken = _events("no-such-workspace", 10_000, 1)
+        with pytest.raises(UsageStoreError, match="FOREIGN KEY"):
+            await writer.write([queued(event) for event in events + broken])
+        assert await _count(engine) == (0, 0)
+        await writer.write([queued(event) for event in events])
+        await writer.close()
+        assert await _count(engine) == (2 * SLICE + 7, 3)
 
     _run(tmp_path, body)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import pickle
 import sys
 from collections.abc import Sequence
 from typing import Protocol
@@ -19,7 +18,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.usage.rows import Queued, event_rows, identity_rows, insert_events_sql, upsert_identities_sql
-from relaygate.usage.sqlite_writer import frame
+from relaygate.usage.sqlite_writer import frame, pickled
 
 log = logging.getLogger("relaygate.usage")
 
@@ -56,7 +55,7 @@ class SqliteProcessWriter:
         self._lock = asyncio.Lock()
 
     async def write(self, batch: Sequence[Queued]) -> None:
-        body = pickle.dumps(list(batch), protocol=5)
+        body = b"".join(pickled(batch))
         async with self._lock:
             try:
                 try:
