@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from relaygate.store import tables
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.recorder import UsageRecorder
-from relaygate.usage.rows import Queued, queued
-from relaygate.usage.sqlite_writer import SLICE
+from relaygate.usage.rows import SLICE, Queued, queued
 from relaygate.usage.writers import SqliteProcessWriter, UsageStoreError, batch_writer
 
 from support.store import with_workspace
@@ -50,6 +49,12 @@ def _events(workspace_id: str, first: int, count: int) -> list[UsageEvent]:
     return events
 
 
+async def in_slices(batch: list[Queued]) -> AsyncIterator[list[Queued]]:
+    """A batch as the recorder hands it to a writer."""
+    for start in range(0, len(batch), SLICE):
+        yield batch[start : start + SLICE]
+
+
 def _batch(workspace_id: str, first: int, count: int) -> list[Queued]:
     return [queued(event) for event in _events(workspace_id, first, count)]
 
@@ -69,11 +74,11 @@ def test_a_killed_writer_is_restarted_and_a_batch_sent_again_is_stored_once(tmp_
     async def body(engine: AsyncEngine, workspace_id: str) -> None:
         writer = batch_writer(engine)
         first = _batch(workspace_id, 0, 250)
-        await writer.write(first)
+        await writer.write(in_slices(first))
         (pid,) = _writer_pids()
         os.kill(pid, signal.SIGKILL)
-        await writer.write(first)  # as after a commit whose answer was lost: no duplicate
-        await writer.write(_batch(workspace_id, 250, 250))
+        await writer.write(in_slices(first))  # as after a commit whose answer was lost: no duplicate
+        await writer.write(in_slices(_batch(workspace_id, 250, 250)))
         assert _writer_pids() != [pid]
         await writer.close()
         assert _writer_pids() == []
@@ -111,9 +116,9 @@ def test_a_batch_of_many_slices_is_stored_all_or_nothing(tmp_path: Path) -> None
         events = _events(workspace_id, 0, 2 * SLICE + 7)
         broken = _events("no-such-workspace", 10_000, 1)
         with pytest.raises(UsageStoreError, match="FOREIGN KEY"):
-            await writer.write([queued(event) for event in events + broken])
+            await writer.write(in_slices([queued(event) for event in events + broken]))
         assert await _count(engine) == (0, 0)
-        await writer.write([queued(event) for event in events])
+        await writer.write(in_slices([queued(event) for event in events]))
         await writer.close()
         assert await _count(engine) == (2 * SLICE + 7, 3)
 
@@ -124,13 +129,13 @@ def test_a_stuck_writer_is_replaced_and_its_batch_kept(tmp_path: Path) -> None:
     async def body(engine: AsyncEngine, workspace_id: str) -> None:
         assert engine.url.database is not None
         writer = SqliteProcessWriter(engine.url.database, answer_timeout=3.0)
-        await writer.write(_batch(workspace_id, 0, 10))  # started and answering (its start-up counts)
+        await writer.write(in_slices(_batch(workspace_id, 0, 10)))  # started and answering
         (pid,) = _writer_pids()
         os.kill(pid, signal.SIGSTOP)  # a stalled disk, as far as the parent can tell
         batch = _batch(workspace_id, 10, 10)
         with pytest.raises(UsageStoreError, match="did not answer"):
-            await writer.write(batch)
-        await writer.write(batch)  # the recorder's retry: a new process stores it
+            await writer.write(in_slices(batch))
+        await writer.write(in_slices(batch))  # the recorder's retry: a new process stores it
         assert pid not in _writer_pids()
         await writer.close()
         assert await _count(engine) == (20, 3)
@@ -150,8 +155,8 @@ def test_columns_left_out_of_a_batch_are_stored_as_their_defaults(tmp_path: Path
         rich[0].audio_seconds, rich[0].request_metadata, rich[0].cached_tokens = 1.5, {"team": "a"}, 7
         rich[1].error_code, rich[1].estimated, rich[1].thread_tags = "upstream_error", True, ["x"]
         writer = batch_writer(engine)
-        await writer.write([queued(event) for event in plain])  # none of the optional columns
-        await writer.write([queued(event) for event in rich])  # some, in some events only
+        await writer.write(in_slices([queued(event) for event in plain]))  # none of the optional columns
+        await writer.write(in_slices([queued(event) for event in rich]))  # some, in some events only
         await writer.close()
         columns = tables.usage_events.c
         async with engine.connect() as conn:

@@ -22,6 +22,10 @@ import orjson
 from relaygate.store import tables
 from relaygate.usage.events import COLUMNS, UsageEvent
 
+# Events per slice of a batch: what the recorder prepares and the writer serializes in
+# one turn of the event loop, and what the SQLite writer process inserts in one statement.
+SLICE = 50
+
 Row = tuple[Any, ...]
 Converter = tuple[int, Callable[[Any], Any]]
 # (the event's column values, in COLUMNS order; the identity profile it carried, if any)

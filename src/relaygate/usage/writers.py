@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterable
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,7 +28,9 @@ class UsageStoreError(Exception):
 
 
 class BatchWriter(Protocol):
-    async def write(self, batch: Sequence[Queued]) -> None: ...
+    async def write(self, batch: AsyncIterable[list[Queued]]) -> None:
+        """Stores a batch, given a slice at a time (``recorder.py``: why): all or nothing."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -54,8 +56,8 @@ class SqliteProcessWriter:
         self._process: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
 
-    async def write(self, batch: Sequence[Queued]) -> None:
-        body = b"".join(pickled(batch))
+    async def write(self, batch: AsyncIterable[list[Queued]]) -> None:
+        body = b"".join([pickled(part) async for part in batch])
         async with self._lock:
             try:
                 try:
@@ -133,9 +135,10 @@ class EngineBatchWriter:
         self._insert = insert_events_sql(paramstyle)
         self._upsert = upsert_identities_sql(paramstyle)
 
-    async def write(self, batch: Sequence[Queued]) -> None:
-        rows = event_rows(batch, self._dialect)
-        identities = identity_rows(batch, self._dialect)
+    async def write(self, batch: AsyncIterable[list[Queued]]) -> None:
+        events = [event async for part in batch for event in part]
+        rows = event_rows(events, self._dialect)
+        identities = identity_rows(events, self._dialect)
         async with self._engine.begin() as conn:
             await conn.exec_driver_sql(self._insert, rows)
             if identities:
