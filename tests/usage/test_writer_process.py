@@ -144,8 +144,9 @@ def test_a_stuck_writer_is_replaced_and_its_batch_kept(tmp_path: Path) -> None:
 
 
 def test_columns_left_out_of_a_batch_are_stored_as_their_defaults(tmp_path: Path) -> None:
-    """The writer leaves out of its INSERT the columns no event of the batch has a value in;
-    a batch where only some events carry them stores each event as it was."""
+    """The writer leaves out of its INSERT the columns no event of the batch has a value in,
+    or the store's own default in every event (zero counts, false flags); a batch where only
+    some events carry them stores each event as it was."""
 
     async def body(engine: AsyncEngine, workspace_id: str) -> None:
         plain = _events(workspace_id, 0, 3)

@@ -18,6 +18,7 @@ from operator import attrgetter
 from typing import Any
 
 import orjson
+from sqlalchemy.sql.elements import False_
 
 from relaygate.store import tables
 from relaygate.usage.events import COLUMNS, UsageEvent
@@ -80,7 +81,27 @@ def _convert(values: Sequence[Any], converters: Sequence[Converter]) -> Row:
     return tuple(row)
 
 
+def _store_fills(table_name: str) -> dict[int, Any]:
+    """Index in COLUMNS -> the value the store gives a column left out of an INSERT: NULL,
+    or its ``server_default`` (a zero or a false flag)."""
+    table = tables.metadata.tables[table_name]
+    fills: dict[int, Any] = {}
+    for index, name in enumerate(COLUMNS):
+        default = table.columns[name].server_default
+        if default is None:
+            continue
+        arg = getattr(default, "arg", None)
+        if isinstance(arg, False_):
+            fills[index] = False
+        elif arg == "0":
+            fills[index] = 0
+        else:
+            raise ValueError(f"{table_name}.{name}: no Python value known for its server default")
+    return fills
+
+
 _event_values = attrgetter(*COLUMNS)
+_STORE_FILLS = _store_fills("usage_events")
 assert COLUMNS[-1] == "created_at", "identity_rows() reads the last column as the timestamp"
 _WORKSPACE, _IDENTITY = COLUMNS.index("workspace_id"), COLUMNS.index("identity_id")
 _EVENT_CONVERTERS = {
@@ -109,10 +130,12 @@ def sqlite_event_columns(batch: Sequence[Queued]) -> tuple[tuple[str, ...], list
 
     sqlite3 binds each NULL through its adapter lookup, about as dear as binding a string;
     a usage row has a dozen columns that are almost always NULL (audio, identity, thread,
-    bodies...). Leaving them out of the statement took a third off the writer's work."""
+    bodies...). Leaving them out of the statement took a third off the writer's work.
+    Columns the store fills itself (``server_default``: zero counts, false flags) are left
+    out too when every event of the batch has that value."""
     columns = list(zip(*(values for values, _ in batch), strict=True))
     size = len(batch)
-    kept = [index for index, column in enumerate(columns) if column.count(None) != size]
+    kept = [index for index, column in enumerate(columns) if column.count(_STORE_FILLS.get(index)) != size]
     for index, convert in _EVENT_CONVERTERS["sqlite"]:
         if index in kept:
             columns[index] = tuple(None if value is None else convert(value) for value in columns[index])
