@@ -125,6 +125,25 @@ def test_a_batch_of_many_slices_is_stored_all_or_nothing(tmp_path: Path) -> None
     _run(tmp_path, body)
 
 
+def test_event_ids_sort_in_the_order_the_events_were_made(tmp_path: Path) -> None:
+    """Usage event ids are time-ordered (UUIDv7): the usage table's key index only grows at
+    its end. With random ids every insert landed on a random page of it, and the writer's
+    work per event grew with the table (10 us on an empty one, 42 us past 200,000 events)."""
+
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        events = [UsageEvent(workspace_id, None, "chat", f"req_{number}") for number in range(3 * SLICE)]
+        for event in events:
+            event.status = 200
+        writer = batch_writer(engine)
+        await writer.write(in_slices([queued(event) for event in reversed(events)]))
+        await writer.close()
+        async with engine.connect() as conn:
+            stored = (await conn.execute(select(tables.usage_events.c.request_id).order_by("id"))).scalars()
+            assert list(stored) == [event.request_id for event in events]
+
+    _run(tmp_path, body)
+
+
 def test_a_stuck_writer_is_replaced_and_its_batch_kept(tmp_path: Path) -> None:
     async def body(engine: AsyncEngine, workspace_id: str) -> None:
         assert engine.url.database is not None

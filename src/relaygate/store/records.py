@@ -7,9 +7,18 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+from uuid_utils import uuid7
+
 
 def new_id() -> str:
     return str(uuid4())
+
+
+def new_event_id() -> str:
+    """A UUIDv7 for a usage event: time-ordered, so the append-only usage table's primary
+    key index grows at its right edge instead of at random pages, and cheaper to make
+    than a uuid4 (one per router call)."""
+    return str(uuid7())
 
 
 def utcnow() -> datetime:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from relaygate.store.records import new_id, utcnow
+from relaygate.store.records import new_event_id, utcnow
 
 # Only these attributes become columns (in this order); the rest is working state.
 COLUMNS = (
@@ -93,7 +93,7 @@ class UsageEvent:
     request_body: str | None = None  # only when the operator turned body logging on
     response_body: str | None = None
     created_at: datetime = field(default_factory=utcnow)
-    id: str = field(default_factory=new_id)
+    id: str = field(default_factory=new_event_id)
     # Working state, never stored as such.
     usage_seen: bool = False  # the upstream reported usage (else tokens may be estimated)
     identity: dict[str, Any] | None = None  # the body's identity object, upserted by the writer
