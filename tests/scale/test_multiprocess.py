@@ -194,7 +194,8 @@ def test_a_budget_is_enforced_once_across_processes(pushed: Cluster, fake_upstre
     # A call reserves its bound (each body byte a prompt token at 1,000 nano-USD, 10 completion
     # tokens at 2,000) and settles at its real cost: room for two reservations, far less than
     # 40 real calls, so one shared ledger must refuse some and two separate ones would overspend.
-    reservation = len(fake_upstream.last_request.body) * 1000 + 10 * 2000
+    body_size = len(fake_upstream.last_request.body)
+    reservation = body_size * 1000 + 10 * 2000
     budget_nano = 2 * reservation
     assert 40 * one_call > budget_nano
     key = key_with(workspace, budget={"amount_usd": f"{budget_nano / 1e9:.9f}", "period": "total"})
@@ -202,7 +203,7 @@ def test_a_budget_is_enforced_once_across_processes(pushed: Cluster, fake_upstre
 
     statuses = spread(pushed, key["key"], "fake/gpt-test", 40, max_tokens=10)
     assert set(statuses) <= {200, 429}
-    assert len(fake_upstream.last_request.body) * 1000 + 10 * 2000 == reservation, "the same call each time"
+    assert len(fake_upstream.last_request.body) == body_size, "the same call, the same reservation"
     # One exact ledger admits a call while what is spent and reserved leaves room for its
     # reservation: the first two always fit, and at most this many in all (the calls that
     # settled before it at their real cost, then the last one's full reservation).
