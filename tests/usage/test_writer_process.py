@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,31 @@ def test_event_ids_sort_in_the_order_the_events_were_made(tmp_path: Path) -> Non
         async with engine.connect() as conn:
             stored = (await conn.execute(select(tables.usage_events.c.request_id).order_by("id"))).scalars()
             assert list(stored) == [event.request_id for event in events]
+
+    _run(tmp_path, body)
+
+
+def test_timestamps_are_stored_to_the_microsecond_across_seconds_and_time_zones(tmp_path: Path) -> None:
+    """The writer formats a slice's timestamps once per second; every event still gets its own
+    instant back, whatever the second, the microsecond or the zone it was made in."""
+    start = datetime(2026, 12, 31, 23, 59, 58, 999_990, tzinfo=UTC)
+    steps = [0, 1, 9, 10, 11, 999_999, 1_000_000, 1_000_010, 1_999_999, 2_000_000, 3_600_000_001]
+    made = [start + timedelta(microseconds=step) for step in steps]
+    made[3] = made[3].astimezone(timezone(timedelta(hours=5, minutes=30)))  # same instant, another zone
+    made[7] = made[7].astimezone(timezone(timedelta(hours=-8)))
+
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        events = _events(workspace_id, 0, len(made))
+        for event, created_at in zip(events, made, strict=True):
+            event.created_at = created_at
+        writer = batch_writer(engine)
+        await writer.write(in_slices([queued(event) for event in events]))
+        await writer.close()
+        async with engine.connect() as conn:
+            query = select(tables.usage_events.c.request_id, tables.usage_events.c.created_at)
+            stored = {request_id: created_at for request_id, created_at in (await conn.execute(query)).all()}
+        for event in events:
+            assert stored[event.request_id].replace(tzinfo=UTC) == event.created_at, event.request_id
 
     _run(tmp_path, body)
 
