@@ -59,7 +59,7 @@ class Telemetry:
             if event.trace_parent
             else None
         )
-        start = int(event.created_at.timestamp() * 1e9)
+        start = event.created_us * 1000
         span = self._tracer.start_span(
             f"{event.endpoint} {event.router_model or ''}".strip(),
             context=parent,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -23,6 +24,24 @@ def new_event_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(value: datetime) -> int:
+    """An aware datetime as whole microseconds since the Unix epoch (exact)."""
+    return (value - EPOCH) // _MICROSECOND
+
+
+def from_micros(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def now_micros() -> int:
+    """The time now (the same clock as ``utcnow()``) in microseconds since the epoch."""
+    return time.time_ns() // 1000
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from relaygate.store.records import new_event_id, utcnow
+from relaygate.store.records import from_micros, micros, new_event_id, now_micros
 
-# Only these attributes become columns (in this order); the rest is working state.
+# Only these attributes become columns (in this order; created_at is read as created_us,
+# microseconds); the rest is working state.
 COLUMNS = (
     "id",
     "workspace_id",
@@ -92,7 +93,10 @@ class UsageEvent:
     request_metadata: dict[str, str] | None = None
     request_body: str | None = None  # only when the operator turned body logging on
     response_body: str | None = None
-    created_at: datetime = field(default_factory=utcnow)
+    # When the call came, in microseconds since the epoch: the writers take it as it is
+    # (pickling a datetime cost more than pickling the rest of the event), ``created_at``
+    # gives it as a datetime.
+    created_us: int = field(default_factory=now_micros)
     id: str = field(default_factory=new_event_id)
     # Working state, never stored as such.
     usage_seen: bool = False  # the upstream reported usage (else tokens may be estimated)
@@ -117,6 +121,14 @@ class UsageEvent:
         completion_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details")
         if isinstance(completion_details, dict):
             self.reasoning_tokens = _int(completion_details.get("reasoning_tokens"))
+
+    @property
+    def created_at(self) -> datetime:
+        return from_micros(self.created_us)
+
+    @created_at.setter
+    def created_at(self, value: datetime) -> None:
+        self.created_us = micros(value)
 
     @property
     def is_error(self) -> bool:
