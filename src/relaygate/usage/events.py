@@ -94,7 +94,7 @@ class UsageEvent:
     request_body: str | None = None  # only when the operator turned body logging on
     response_body: str | None = None
     # When the call came, in microseconds since the epoch: the writers take it as it is
-    # (pickling a datetime cost more than pickling the rest of the event), ``created_at``
+    # (pickling a datetime cost about as much as the rest of the event), ``created_at``
     # gives it as a datetime.
     created_us: int = field(default_factory=now_micros)
     id: str = field(default_factory=new_event_id)
