@@ -18,6 +18,7 @@ from relaygate.store import tables
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.recorder import UsageRecorder
 from relaygate.usage.rows import SLICE, Queued, queued
+from relaygate.usage.sqlite_writer import STATEMENT_ROWS, regrouped
 from relaygate.usage.writers import SqliteProcessWriter, UsageStoreError, batch_writer
 
 from support.store import with_workspace
@@ -114,16 +115,24 @@ def test_a_batch_of_many_slices_is_stored_all_or_nothing(tmp_path: Path) -> None
 
     async def body(engine: AsyncEngine, workspace_id: str) -> None:
         writer = batch_writer(engine)
-        events = _events(workspace_id, 0, 2 * SLICE + 7)
+        events = _events(workspace_id, 0, 2 * STATEMENT_ROWS + 7)
         broken = _events("no-such-workspace", 10_000, 1)
         with pytest.raises(UsageStoreError, match="FOREIGN KEY"):
             await writer.write(in_slices([queued(event) for event in events + broken]))
         assert await _count(engine) == (0, 0)
         await writer.write(in_slices([queued(event) for event in events]))
         await writer.close()
-        assert await _count(engine) == (2 * SLICE + 7, 3)
+        assert await _count(engine) == (2 * STATEMENT_ROWS + 7, 3)
 
     _run(tmp_path, body)
+
+
+def test_slices_are_regrouped_into_statements_of_a_fixed_size_in_their_order() -> None:
+    batch = _batch("ws", 0, 2 * STATEMENT_ROWS + 7)
+    parts = [batch[:3], batch[3 : 3 + SLICE], [], batch[3 + SLICE :]]
+    groups = list(regrouped(parts, STATEMENT_ROWS))
+    assert [len(group) for group in groups] == [STATEMENT_ROWS, STATEMENT_ROWS, 7]
+    assert [queued for group in groups for queued in group] == batch
 
 
 def test_event_ids_sort_in_the_order_the_events_were_made(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ events' values (about 1 us each) and writes them to a pipe.
 
 Protocol, on the child's stdin and stdout: frames of a 4-byte big-endian length and a
 body. The parent sends a batch as one frame holding several pickles, each a list of at
-most ``SLICE`` queued events (``rows.Queued``: column values and identity profile); the
-child turns each slice into rows and stores it, all slices in one transaction, and
+most ``rows.SLICE`` queued events (``rows.Queued``: column values and identity profile); the
+child regroups the slices by ``STATEMENT_ROWS``, turns each group into rows and stores
+it, all groups in one transaction, and
 answers with an empty frame, or with the error's text when it could not (the parent
 keeps the batch and retries). Events are inserted with ``OR IGNORE``: a batch sent again
 after the child died between its commit and its answer is stored once.
@@ -31,7 +32,6 @@ from itertools import chain
 from typing import BinaryIO
 
 from relaygate.usage.rows import (
-    SLICE,
     Queued,
     identity_rows,
     insert_events_sql,
@@ -39,14 +39,16 @@ from relaygate.usage.rows import (
     upsert_identities_sql,
 )
 
-# The writer decodes, converts and inserts one slice of a batch at a time (``SLICE``
-# events, about half a millisecond of work, in one INSERT statement) and then yields
+# The writer decodes, converts and inserts ``STATEMENT_ROWS`` events of a batch at a
+# time (about a third of a millisecond of work, in one INSERT statement) and then yields
 # its core: a router thread (or the client, or the upstream) woken on the writer's core
 # otherwise waits for the end of its time slice. Whole batches of 500 in one go (a few
 # milliseconds of unpickling and converting before the first insert) took the router's
-# p99 at concurrency 1 to 2.8 ms, 2.1 sliced, against 1.0 without recording (bench).
-# One statement of many rows costs less than executemany's per-row calls, and a fixed
-# size keeps it in sqlite3's statement cache.
+# p99 at concurrency 1 to 2.8 ms, 2.1 in groups, against 1.0 without recording (bench).
+# One statement of many rows costs less than executemany's per-row calls (statements of
+# the recorder's 10-event slices cost the writer a quarter more), and a fixed size keeps
+# it in sqlite3's statement cache.
+STATEMENT_ROWS = 50
 _yield_core = getattr(os, "sched_yield", lambda: None)
 _PRAGMAS = ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL")
 
@@ -91,7 +93,7 @@ class SqliteUsageStore:
         if found is None:
             one, many = (
                 insert_events_sql("qmark", columns, rows).replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
-                for rows in (1, SLICE)
+                for rows in (1, STATEMENT_ROWS)
             )
             found = self._inserts[columns] = (one, many)
         return found
@@ -101,8 +103,8 @@ class SqliteUsageStore:
         connection = self._connection
         try:
             connection.execute("BEGIN IMMEDIATE")
-            for batch in slices:
-                self._insert_slice(batch)
+            for group in regrouped(slices, STATEMENT_ROWS):
+                self._insert_group(group)
                 _yield_core()
             connection.execute("COMMIT")
         except BaseException:
@@ -110,13 +112,14 @@ class SqliteUsageStore:
                 connection.execute("ROLLBACK")
             raise
 
-    def _insert_slice(self, batch: list[Queued]) -> None:
+    def _insert_group(self, batch: list[Queued]) -> None:
         connection = self._connection
         columns, rows = sqlite_event_columns(batch)
         insert_one, insert_many = self._insert(columns)
-        full = len(rows) - len(rows) % SLICE
-        for start in range(0, full, SLICE):
-            connection.execute(insert_many, list(chain.from_iterable(rows[start : start + SLICE])))
+        full = len(rows) - len(rows) % STATEMENT_ROWS
+        for start in range(0, full, STATEMENT_ROWS):
+            rows_here = rows[start : start + STATEMENT_ROWS]
+            connection.execute(insert_many, list(chain.from_iterable(rows_here)))
         if full < len(rows):
             connection.executemany(insert_one, rows[full:])
         identities = identity_rows(batch, "sqlite")
@@ -125,6 +128,18 @@ class SqliteUsageStore:
 
     def close(self) -> None:
         self._connection.close()
+
+
+def regrouped(slices: Iterable[list[Queued]], size: int) -> Iterator[list[Queued]]:
+    """The events of the slices again, in lists of ``size`` (the last one shorter)."""
+    group: list[Queued] = []
+    for part in slices:
+        group.extend(part)
+        while len(group) >= size:
+            yield group[:size]
+            del group[:size]
+    if group:
+        yield group
 
 
 def pickled(part: list[Queued]) -> bytes:
