@@ -286,3 +286,61 @@ def test_observers_see_each_event_once_and_a_broken_one_loses_nothing(tmp_path: 
         assert await _count(engine) == (240, 3)
 
     _run(tmp_path, body)
+
+
+def _policy(pid: int) -> int:
+    return os.sched_getscheduler(pid)
+
+
+def test_batches_go_to_a_normal_priority_writer_while_the_idle_one_is_short_of_cpu(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An idle-priority writer that spends most of its time answering (here: stopped for a
+    while, as a saturated machine would leave it) hands over to one at normal priority, which
+    hands back once answering is quick again; every batch is stored once."""
+
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        assert engine.url.database is not None
+        writer = SqliteProcessWriter(engine.url.database, answer_timeout=5.0, busy_window=0.3)
+        await writer.write(in_slices(_batch(workspace_id, 0, 10)))
+        (idle,) = _writer_pids()
+        assert _policy(idle) == os.SCHED_IDLE
+        os.kill(idle, signal.SIGSTOP)
+        asyncio.get_running_loop().call_later(0.6, os.kill, idle, signal.SIGCONT)
+        await writer.write(in_slices(_batch(workspace_id, 10, 10)))  # answered after 0.6 s
+        await writer.write(in_slices(_batch(workspace_id, 20, 10)))
+        (normal,) = set(_writer_pids()) - {idle}
+        assert _policy(normal) == os.SCHED_OTHER
+        await asyncio.sleep(0.4)
+        await writer.write(in_slices(_batch(workspace_id, 30, 10)))  # a quiet window: back to idle
+        os.kill(normal, signal.SIGSTOP)  # the next batch must not need it
+        await writer.write(in_slices(_batch(workspace_id, 40, 10)))
+        os.kill(normal, signal.SIGCONT)
+        assert sorted(_writer_pids()) == sorted([idle, normal])
+        await writer.close()
+        assert _writer_pids() == []
+        assert await _count(engine) == (50, 3)
+
+    with caplog.at_level("INFO", logger="relaygate.usage"):
+        _run(tmp_path, body)
+    assert "at idle priority: normal priority" in caplog.text
+    assert "back to idle priority" in caplog.text
+
+
+def test_a_writer_started_at_normal_priority_stays_there(tmp_path: Path) -> None:
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        assert engine.url.database is not None
+        writer = SqliteProcessWriter(engine.url.database, answer_timeout=5.0, busy_window=0.3, background=False)
+        await writer.write(in_slices(_batch(workspace_id, 0, 10)))
+        (pid,) = _writer_pids()
+        assert _policy(pid) == os.SCHED_OTHER
+        os.kill(pid, signal.SIGSTOP)
+        asyncio.get_running_loop().call_later(0.6, os.kill, pid, signal.SIGCONT)
+        await writer.write(in_slices(_batch(workspace_id, 10, 10)))
+        await asyncio.sleep(0.4)
+        await writer.write(in_slices(_batch(workspace_id, 20, 10)))
+        assert _writer_pids() == [pid]
+        await writer.close()
+        assert await _count(engine) == (30, 3)
+
+    _run(tmp_path, body)

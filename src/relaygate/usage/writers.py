@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+import time
 from collections.abc import AsyncIterable
 from typing import Protocol
 
@@ -19,6 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.usage.rows import Queued, event_rows, identity_rows, insert_events_sql, upsert_identities_sql
 from relaygate.usage.sqlite_writer import frame, pickled
+
+# The share of the time the writer may spend answering at idle priority before it is
+# deemed short of CPU (it needs about 3 % of a core at 2,400 events per second), and below
+# which the idle one is trusted again.
+_BUSY_LIMIT = 0.5
+_QUIET_LIMIT = 0.1
 
 log = logging.getLogger("relaygate.usage")
 
@@ -46,14 +53,30 @@ def batch_writer(engine: AsyncEngine) -> BatchWriter:
 
 class SqliteProcessWriter:
     """The parent's end: starts the writer process when first needed (and again after it
-    died), sends one batch at a time and waits for its answer."""
+    died), sends one batch at a time and waits for its answer.
 
-    def __init__(self, path: str, *, answer_timeout: float = 60.0) -> None:
+    The batches go to a process at idle priority (``sqlite_writer.run_in_background``)
+    while it keeps up. When answering took more than half of the time over a
+    ``busy_window`` (a saturated machine leaves an idle process almost no CPU, and the
+    queue would grow), they go to a second process at normal priority instead, until a
+    window where answering took less than a tenth. Both processes live on once started
+    (a start costs 0.3 s of CPU; an unprivileged process cannot raise its own priority),
+    and a batch is only ever with one of them."""
+
+    def __init__(
+        self, path: str, *, answer_timeout: float = 60.0, busy_window: float = 1.0, background: bool = True
+    ) -> None:
         self._path = path
+        self._may_idle = background
+        self._background = background  # which of the two processes takes the next batch
+        self._busy_window = busy_window
+        self._window_start = time.monotonic()
+        self._busy = 0.0
         # SQLite waits up to 10 s for a lock (busy_timeout); past this the writer is stuck
         # (a stalled disk): it is killed and the batch kept for the next try.
         self._answer_timeout = answer_timeout
-        self._process: asyncio.subprocess.Process | None = None
+        self._processes: dict[bool, asyncio.subprocess.Process] = {}  # by background or not
+        self._answered: set[int] = set()  # the pids of processes that have answered once
         self._lock = asyncio.Lock()
 
     async def write(self, batch: AsyncIterable[list[Queued]]) -> None:
@@ -71,8 +94,25 @@ class SqliteProcessWriter:
                 raise UsageStoreError(
                     f"the usage writer process did not answer within {self._answer_timeout:g} s"
                 ) from None
+            self._choose()
         if answer:
             raise UsageStoreError(answer.decode(errors="replace"))
+
+    def _choose(self) -> None:
+        """At the end of a window, picks the process for the next batches."""
+        now = time.monotonic()
+        elapsed = now - self._window_start
+        if elapsed < self._busy_window:
+            return
+        share, self._busy, self._window_start = self._busy / elapsed, 0.0, now
+        if self._background and share > _BUSY_LIMIT:
+            self._background = False
+            log.info(
+                "usage writer busy %.0f %% of %.1f s at idle priority: normal priority", share * 100, elapsed
+            )
+        elif self._may_idle and not self._background and share < _QUIET_LIMIT:
+            self._background = True
+            log.info("usage writer busy %.0f %% of %.1f s: back to idle priority", share * 100, elapsed)
 
     async def _exchange(self, body: bytes) -> bytes:
         async with asyncio.timeout(self._answer_timeout):
@@ -82,24 +122,35 @@ class SqliteProcessWriter:
         process = await self._started()
         assert process.stdin is not None
         assert process.stdout is not None
+        sent = time.monotonic()
         try:
             process.stdin.write(frame(body))
             await process.stdin.drain()
             size = int.from_bytes(await process.stdout.readexactly(4), "big")
-            return await process.stdout.readexactly(size)
+            answer = await process.stdout.readexactly(size)
         except BaseException:
             # Dead, or cancelled half-way (the pipe is out of step): start afresh next time.
             # A batch the old process stored already is ignored when it comes again.
             await self._discard(process)
             raise
+        now = time.monotonic()
+        if process.pid in self._answered:
+            self._busy += now - sent
+        else:  # its first answer waited for its start (0.3 s of imports): a new window
+            self._answered.add(process.pid)
+            self._window_start, self._busy = now, 0.0
+        return answer
 
     async def _started(self) -> asyncio.subprocess.Process:
-        process = self._process
+        background = self._background
+        process = self._processes.get(background)
         if process is None or process.returncode is not None:
-            process = self._process = await asyncio.create_subprocess_exec(
+            priority = ["--idle"] if background else []
+            process = self._processes[background] = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
                 "relaygate.usage.sqlite_writer",
+                *priority,
                 self._path,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -107,24 +158,33 @@ class SqliteProcessWriter:
         return process
 
     async def _discard(self, process: asyncio.subprocess.Process) -> None:
-        self._process = None
+        self._forget(process)
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         with contextlib.suppress(Exception):
             await process.wait()
 
+    def _forget(self, process: asyncio.subprocess.Process) -> None:
+        for background, known in list(self._processes.items()):
+            if known is process:
+                del self._processes[background]
+
     async def close(self) -> None:
         async with self._lock:
-            process, self._process = self._process, None
-            if process is None or process.returncode is not None:
-                return
-            assert process.stdin is not None
-            process.stdin.close()  # the writer exits at the end of its input
-            try:
-                await asyncio.wait_for(process.wait(), timeout=10)
-            except TimeoutError:
-                log.error("the usage writer process did not exit; killing it")
-                await self._discard(process)
+            for process in list(self._processes.values()):
+                self._forget(process)
+                await self._stop(process)
+
+    async def _stop(self, process: asyncio.subprocess.Process) -> None:
+        if process.returncode is not None:
+            return
+        assert process.stdin is not None
+        process.stdin.close()  # the writer exits at the end of its input
+        try:
+            await asyncio.wait_for(process.wait(), timeout=10)
+        except TimeoutError:
+            log.error("the usage writer process did not exit; killing it")
+            await self._discard(process)
 
 
 class EngineBatchWriter:
