@@ -330,7 +330,8 @@ def test_batches_go_to_a_normal_priority_writer_while_the_idle_one_is_short_of_c
 def test_a_writer_started_at_normal_priority_stays_there(tmp_path: Path) -> None:
     async def body(engine: AsyncEngine, workspace_id: str) -> None:
         assert engine.url.database is not None
-        writer = SqliteProcessWriter(engine.url.database, answer_timeout=5.0, busy_window=0.3, background=False)
+        path = engine.url.database
+        writer = SqliteProcessWriter(path, answer_timeout=5.0, busy_window=0.3, background=False)
         await writer.write(in_slices(_batch(workspace_id, 0, 10)))
         (pid,) = _writer_pids()
         assert _policy(pid) == os.SCHED_OTHER
