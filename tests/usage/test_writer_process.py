@@ -288,10 +288,6 @@ def test_observers_see_each_event_once_and_a_broken_one_loses_nothing(tmp_path: 
     _run(tmp_path, body)
 
 
-def _policy(pid: int) -> int:
-    return os.sched_getscheduler(pid)
-
-
 def test_batches_go_to_a_normal_priority_writer_while_the_idle_one_is_short_of_cpu(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -304,13 +300,13 @@ def test_batches_go_to_a_normal_priority_writer_while_the_idle_one_is_short_of_c
         writer = SqliteProcessWriter(engine.url.database, answer_timeout=5.0, busy_window=0.3)
         await writer.write(in_slices(_batch(workspace_id, 0, 10)))
         (idle,) = _writer_pids()
-        assert _policy(idle) == os.SCHED_IDLE
+        assert os.sched_getscheduler(idle) == os.SCHED_IDLE
         os.kill(idle, signal.SIGSTOP)
         asyncio.get_running_loop().call_later(0.6, os.kill, idle, signal.SIGCONT)
         await writer.write(in_slices(_batch(workspace_id, 10, 10)))  # answered after 0.6 s
         await writer.write(in_slices(_batch(workspace_id, 20, 10)))
         (normal,) = set(_writer_pids()) - {idle}
-        assert _policy(normal) == os.SCHED_OTHER
+        assert os.sched_getscheduler(normal) == os.SCHED_OTHER
         await asyncio.sleep(0.4)
         await writer.write(in_slices(_batch(workspace_id, 30, 10)))  # a quiet window: back to idle
         os.kill(normal, signal.SIGSTOP)  # the next batch must not need it
@@ -334,7 +330,7 @@ def test_a_writer_started_at_normal_priority_stays_there(tmp_path: Path) -> None
         writer = SqliteProcessWriter(path, answer_timeout=5.0, busy_window=0.3, background=False)
         await writer.write(in_slices(_batch(workspace_id, 0, 10)))
         (pid,) = _writer_pids()
-        assert _policy(pid) == os.SCHED_OTHER
+        assert os.sched_getscheduler(pid) == os.SCHED_OTHER
         os.kill(pid, signal.SIGSTOP)
         asyncio.get_running_loop().call_later(0.6, os.kill, pid, signal.SIGCONT)
         await writer.write(in_slices(_batch(workspace_id, 10, 10)))

@@ -22,6 +22,7 @@ closes, which also happens when the parent dies.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
@@ -171,24 +172,17 @@ def serve(path: str, requests: BinaryIO, answers: BinaryIO) -> None:
         store.close()
 
 
-def run_in_background() -> bool:
+def run_in_background() -> None:
     """Asks the kernel to run this process only on a core nothing else wants (``SCHED_IDLE``):
     a router call woken on the writer's core then takes it at once instead of waiting for
     the writer's time slice. The writer's own CPU shared the cores with the request path:
     at c=1, p99 0.92 ms at normal priority, 0.78 at idle priority, 0.69 with a writer that
     stored nothing and 0.63 without recording (bench, ten alternating rounds, in every
     round in that order). An idle process gets almost no CPU on a saturated machine; the
-    parent notices and starts a writer at normal priority (``writers.py``). False where
+    parent notices and starts a writer at normal priority (``writers.py``). Nothing where
     the platform has no such policy."""
-    set_policy = getattr(os, "sched_setscheduler", None)
-    policy = getattr(os, "SCHED_IDLE", None)
-    if set_policy is None or policy is None:
-        return False
-    try:
-        set_policy(0, policy, os.sched_param(0))
-    except OSError:
-        return False
-    return True
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def main() -> int:

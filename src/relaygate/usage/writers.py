@@ -76,7 +76,7 @@ class SqliteProcessWriter:
         # (a stalled disk): it is killed and the batch kept for the next try.
         self._answer_timeout = answer_timeout
         self._processes: dict[bool, asyncio.subprocess.Process] = {}  # by background or not
-        self._answered: set[int] = set()  # the pids of processes that have answered once
+        self._starting: set[asyncio.subprocess.Process] = set()  # started, not answered yet
         self._lock = asyncio.Lock()
 
     async def write(self, batch: AsyncIterable[list[Queued]]) -> None:
@@ -134,11 +134,11 @@ class SqliteProcessWriter:
             await self._discard(process)
             raise
         now = time.monotonic()
-        if process.pid in self._answered:
+        if process in self._starting:  # its first answer waited for its start (0.3 s of imports)
+            self._starting.discard(process)
+            self._window_start, self._busy = now, 0.0  # a new window
+        else:
             self._busy += now - sent
-        else:  # its first answer waited for its start (0.3 s of imports): a new window
-            self._answered.add(process.pid)
-            self._window_start, self._busy = now, 0.0
         return answer
 
     async def _started(self) -> asyncio.subprocess.Process:
@@ -155,6 +155,7 @@ class SqliteProcessWriter:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
             )
+            self._starting.add(process)
         return process
 
     async def _discard(self, process: asyncio.subprocess.Process) -> None:
@@ -165,14 +166,15 @@ class SqliteProcessWriter:
             await process.wait()
 
     def _forget(self, process: asyncio.subprocess.Process) -> None:
-        for background, known in list(self._processes.items()):
-            if known is process:
-                del self._processes[background]
+        self._processes = {key: known for key, known in self._processes.items() if known is not process}
+        self._starting.discard(process)
 
     async def close(self) -> None:
         async with self._lock:
-            for process in list(self._processes.values()):
-                self._forget(process)
+            processes = list(self._processes.values())
+            self._processes.clear()
+            self._starting.clear()
+            for process in processes:
                 await self._stop(process)
 
     async def _stop(self, process: asyncio.subprocess.Process) -> None:
