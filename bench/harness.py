@@ -63,8 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--usage-rounds",
         type=int,
-        default=3,
-        help="rounds of usage recording on vs off, at c=1 and the high concurrency (default 3, 0 skips)",
+        default=5,
+        help="rounds of usage recording on vs off, at c=1 and the high concurrency (default 5, 0 skips)",
     )
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
@@ -349,21 +349,29 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> Report:
 
 
 def usage_cost(bench: Bench, children: Children, workdir: Path, upstream_port: int) -> UsageCost:
-    """What usage recording costs: the same load through a second relaygate that records
-    nothing, in alternating rounds (this machine's noise moves single runs by 10-20%)."""
-    quiet = start_relaygate(
-        children, workdir / "relaygate-usage-off", "relaygate-usage-off", {"RELAYGATE_USAGE_ENABLED": "0"}
-    )
-    quiet_side = relaygate_side(quiet, register_model(quiet, upstream_port, "bench-model"))
-    check_route(quiet_side.chat, "relaygate without usage recording")
+    """What usage recording costs: the same load through two fresh relaygates, one recording
+    and one with ``RELAYGATE_USAGE_ENABLED=0``, back to back in every round (this machine's
+    speed drifts by 10-40 % over a minute, so only close pairs compare; see README.md)."""
+    sides: dict[bool, Side] = {}
+    for recording, name in ((True, "relaygate-usage-on"), (False, "relaygate-usage-off")):
+        env = {} if recording else {"RELAYGATE_USAGE_ENABLED": "0"}
+        started = start_relaygate(children, workdir / name, name, env)
+        sides[recording] = relaygate_side(started, register_model(started, upstream_port, "bench-model"))
+        check_route(sides[recording].chat, name)
     connections, seconds = bench.args.connections, bench.args.duration
+    for side in sides.values():
+        bench.load(side.chat, min(8, connections), max(bench.args.warmup, 1.0))
     cost = UsageCost(connections)
-    for _ in range(bench.args.usage_rounds):
-        for recording, side in ((True, bench.side(RELAYGATE)), (False, quiet_side)):
-            c1, c1_cpu = bench.cpu_per_request(side.pid, functools.partial(bench.load, side.chat, 1, seconds))
-            high, high_cpu = bench.cpu_per_request(
-                side.pid, functools.partial(bench.load, side.chat, connections, seconds)
-            )
+    for round_number in range(bench.args.usage_rounds):
+        # on, off in even rounds and off, on in odd ones: a steady drift favours neither
+        order = (True, False) if round_number % 2 == 0 else (False, True)
+        measured: dict[bool, list[tuple[LoadResult, float | None]]] = {True: [], False: []}
+        for level in (1, connections):
+            for recording in order:
+                side = sides[recording]
+                work = functools.partial(bench.load, side.chat, level, seconds)
+                measured[recording].append(bench.cpu_per_request(side.pid, work))
+        for recording, ((c1, c1_cpu), (high, high_cpu)) in measured.items():
             cost.add(recording, c1, c1_cpu, high, high_cpu)
     return cost
 

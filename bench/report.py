@@ -81,11 +81,12 @@ USAGE_FIGURES = (
 
 @dataclass
 class UsageCost:
-    """Usage recording on vs off, in alternating rounds (at c=1 and at the high concurrency);
-    the medians of each figure compared."""
+    """Usage recording on vs off, measured back to back in every round (at c=1 and at the high
+    concurrency); each figure's on / off taken per round, and the median of those compared.
+    A round's figure is None when it could not be measured (no CPU reading)."""
 
     connections: int
-    figures: dict[bool, dict[str, list[float]]] = field(
+    figures: dict[bool, dict[str, list[float | None]]] = field(
         default_factory=lambda: {on: {key: [] for key, *_ in USAGE_FIGURES} for on in (True, False)}
     )
 
@@ -100,15 +101,21 @@ class UsageCost:
             "high_cpu_us": high_cpu,
         }
         for key, value in values.items():
-            if value is not None:
-                self.figures[recording][key].append(value)
+            self.figures[recording][key].append(value)
 
     def median(self, recording: bool, key: str) -> float | None:
-        return _median(self.figures[recording][key])
+        return _median([value for value in self.figures[recording][key] if value is not None])
+
+    def ratios(self, key: str) -> list[float]:
+        """on / off for one figure in every round (the two were measured back to back)."""
+        pairs = zip(self.figures[True][key], self.figures[False][key], strict=False)
+        return [ratio for on, off in pairs if (ratio := _ratio(on, off)) is not None]
 
     def ratio(self, key: str) -> float | None:
-        """on / off for one figure (above 1 is worse for latency and CPU, better for req/s)."""
-        return _ratio(self.median(True, key), self.median(False, key))
+        """The median of the rounds' on / off (above 1 is worse for latency and CPU, better for
+        req/s): the machine's drift between rounds cancels in each pair, not in the medians of
+        each side."""
+        return _median(self.ratios(key))
 
     def worst(self) -> float | None:
         """How far the worst figure is from its usage-off value, as a fraction (0.05 = 5 % worse)."""
@@ -127,13 +134,14 @@ class UsageCost:
             "off": {key: self.median(False, key) for key, *_ in USAGE_FIGURES},
             "all_rounds": self.figures,
             "on_over_off": {key: self.ratio(key) for key, *_ in USAGE_FIGURES},
+            "on_over_off_by_round": {key: self.ratios(key) for key, *_ in USAGE_FIGURES},
             "worst_gap": self.worst(),
         }
 
     def render(self) -> list[str]:
         rounds = len(self.figures[True]["high_rps"])
         lines = [
-            f"usage recording on vs off, medians of {rounds} alternating rounds:",
+            f"usage recording on vs off, {rounds} rounds of the two back to back (medians):",
             f"  {'figure':<30} {'on':>10} {'off':>10} {'on/off':>7}",
         ]
         for key, label, unit, _ in USAGE_FIGURES:
