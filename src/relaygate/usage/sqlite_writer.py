@@ -115,15 +115,15 @@ class SqliteUsageStore:
             raise
 
     def _insert_group(self, batch: list[Queued]) -> None:
+        """One group of ``regrouped``: a full statement's worth of rows, or the batch's last,
+        shorter group row by row."""
         connection = self._connection
         columns, rows = sqlite_event_columns(batch)
         insert_one, insert_many = self._insert(columns)
-        full = len(rows) - len(rows) % STATEMENT_ROWS
-        for start in range(0, full, STATEMENT_ROWS):
-            rows_here = rows[start : start + STATEMENT_ROWS]
-            connection.execute(insert_many, list(chain.from_iterable(rows_here)))
-        if full < len(rows):
-            connection.executemany(insert_one, rows[full:])
+        if len(rows) == STATEMENT_ROWS:
+            connection.execute(insert_many, list(chain.from_iterable(rows)))
+        else:
+            connection.executemany(insert_one, rows)
         identities = identity_rows(batch, "sqlite")
         if identities:
             connection.executemany(self._upsert, identities)
