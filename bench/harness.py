@@ -27,7 +27,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -265,11 +265,14 @@ class Bench:
     def measured_stream(self) -> Each[StreamResult]:
         return self.measure_each(lambda side: load.run_stream_probe(side.stream, self.args.duration))
 
+    def warm_chat(self, sides: Iterable[Side], seconds: float) -> None:
+        for side in sides:
+            self.load(side.chat, min(8, self.args.connections), seconds)
+
     def warm_up(self) -> None:
         if self.args.warmup <= 0:
             return
-        for side in self.sides:
-            self.load(side.chat, min(8, self.args.connections), self.args.warmup)
+        self.warm_chat(self.sides, self.args.warmup)
         for side in self.sides:
             load.run_stream_probe(side.stream, min(1.0, self.args.warmup))
 
@@ -358,9 +361,8 @@ def usage_cost(bench: Bench, children: Children, workdir: Path, upstream_port: i
         started = start_relaygate(children, workdir / name, name, env)
         sides[recording] = relaygate_side(started, register_model(started, upstream_port, "bench-model"))
         check_route(sides[recording].chat, name)
+    bench.warm_chat(sides.values(), max(bench.args.warmup, 1.0))  # fresh processes: never cold
     connections, seconds = bench.args.connections, bench.args.duration
-    for side in sides.values():
-        bench.load(side.chat, min(8, connections), max(bench.args.warmup, 1.0))
     cost = UsageCost(connections)
     for round_number in range(bench.args.usage_rounds):
         # on, off in even rounds and off, on in odd ones: a steady drift favours neither

@@ -106,16 +106,17 @@ class UsageCost:
     def median(self, recording: bool, key: str) -> float | None:
         return _median([value for value in self.figures[recording][key] if value is not None])
 
-    def ratios(self, key: str) -> list[float]:
-        """on / off for one figure in every round (the two were measured back to back)."""
-        pairs = zip(self.figures[True][key], self.figures[False][key], strict=False)
-        return [ratio for on, off in pairs if (ratio := _ratio(on, off)) is not None]
+    def ratios(self, key: str) -> list[float | None]:
+        """on / off for one figure in every round (the two were measured back to back), None
+        for a round where either could not be measured."""
+        pairs = zip(self.figures[True][key], self.figures[False][key], strict=True)
+        return [_ratio(on, off) for on, off in pairs]
 
     def ratio(self, key: str) -> float | None:
         """The median of the rounds' on / off (above 1 is worse for latency and CPU, better for
         req/s): the machine's drift between rounds cancels in each pair, not in the medians of
         each side."""
-        return _median(self.ratios(key))
+        return _median([ratio for ratio in self.ratios(key) if ratio is not None])
 
     def worst(self) -> float | None:
         """How far the worst figure is from its usage-off value, as a fraction (0.05 = 5 % worse)."""
