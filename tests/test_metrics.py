@@ -93,3 +93,25 @@ def test_metrics_need_an_admin_key_or_the_token_and_show_one_workspace(
     assert other.status_code == 200
     assert _workspace_id(workspace) not in other.text
     assert "relaygate_usage_queue_depth" in other.text
+
+
+def test_metrics_count_calls_when_usage_events_are_not_stored(
+    relaygate_factory: Callable[..., RelaygateServer], fake_upstream: FakeUpstream
+) -> None:
+    server = relaygate_factory(RELAYGATE_METRICS_TOKEN=TOKEN, RELAYGATE_USAGE_ENABLED="0")
+    workspace = server.new_workspace()
+    model = workspace.add_model(fake_upstream, "gpt-test")["router_id"]
+    client = workspace.client()
+    for _ in range(3):
+        client.chat.completions.create(model=model, messages=MESSAGES)
+    ws = _workspace_id(workspace)
+    deadline = time.monotonic() + 10
+    while True:  # the recorder shows events to the metrics in batches, within its flush interval
+        text = server.api("GET", "/metrics", headers={"authorization": f"Bearer {TOKEN}"}).text
+        counted = _value(_samples(text), "relaygate_requests_total", workspace=ws, model=model, status="200")
+        if counted == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert counted == 3
+    assert _value(_samples(text), "relaygate_usage_events_written") == 0
+    assert workspace.api("GET", "/v2/usage/events").json()["data"] == []

@@ -96,7 +96,7 @@ class Runtime:
             sync_interval=settings.limits_sync_interval_s,
         )
         self.router.limits = self.limits
-        self.recorder.enabled = settings.usage_enabled
+        self.recorder.storing = settings.usage_enabled
         if settings.log_bodies:
             self.router.body_log = BodyLog(settings.log_body_bytes)
         self.metrics = Metrics(self)

@@ -95,7 +95,7 @@ class Settings:
     usage_flush_interval_s: float = 1.0
     usage_queue_size: int = 100_000
     # Usage, limits and observability (issue 5; docs/limits.md).
-    usage_enabled: bool = True  # off only to measure what recording costs (bench)
+    usage_enabled: bool = True  # store usage events (off: /metrics and traces only)
     log_bodies: bool = False  # requests and answers in usage events (usage/body_log.py)
     log_body_bytes: int = 32 * 1024
     redis_prefix: str = "relaygate:"  # namespace of every shared key in Redis

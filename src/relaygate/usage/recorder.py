@@ -50,7 +50,9 @@ class UsageRecorder:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._observers: list[UsageObserver] = []
-        self.enabled = True  # off only to measure what recording costs
+        # Off (RELAYGATE_USAGE_ENABLED=0): events are still shown to the observers, so
+        # /metrics and traces see every call, but none is stored.
+        self.storing = True
         self.dropped = 0
         self.written = 0
         self.store_healthy = True
@@ -63,8 +65,6 @@ class UsageRecorder:
         self._observers.append(observer)
 
     def record(self, event: UsageEvent) -> None:
-        if not self.enabled:
-            return
         if len(self._queue) >= self._capacity:
             self._queue.popleft()
             self.dropped += 1
@@ -119,11 +119,16 @@ class UsageRecorder:
             events = [self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))]
             try:
                 async with contextlib.aclosing(self._slices(events)) as slices:
-                    await self._writer.write(slices)
+                    if self.storing:
+                        await self._writer.write(slices)
+                    else:
+                        async for _ in slices:
+                            pass
             except BaseException:
                 self._queue.extendleft(reversed(events))
                 raise
-            self.written += len(events)
+            if self.storing:
+                self.written += len(events)
             self.store_healthy = True
 
     async def _slices(self, events: list[UsageEvent]) -> AsyncGenerator[list[Queued]]:
@@ -133,11 +138,13 @@ class UsageRecorder:
             if start:
                 await asyncio.sleep(self._pause())
             part: list[Queued] = []
+            storing = self.storing
             for event in events[start : start + SLICE]:
                 if not event.observed:
                     event.observed = True
                     self._observe(event)
-                part.append(queued(event))
+                if storing:
+                    part.append(queued(event))
             yield part
 
     def _pause(self) -> float:
