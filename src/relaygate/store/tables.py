@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -100,10 +101,12 @@ catalog_state = Table(
     Column("version", BigInteger, nullable=False),
 )
 
+# Keyed by workspace, time and id: every read is one workspace over a time range, and on
+# SQLite the rows live in that key's B-tree (migration 0004: why).
 usage_events = Table(
     "usage_events",
     metadata,
-    Column("id", String(36), primary_key=True),
+    Column("id", String(36), nullable=False),
     Column("workspace_id", String(36), nullable=False),
     Column("api_key_id", String(36), nullable=True),
     Column("router_model", String(260), nullable=True),
@@ -142,7 +145,8 @@ usage_events = Table(
     # Only with RELAYGATE_LOG_BODIES=1: the request and the answer, cut at RELAYGATE_LOG_BODY_BYTES.
     Column("request_body", Text, nullable=True),
     Column("response_body", Text, nullable=True),
-    Index("ix_usage_events_workspace_created", "workspace_id", "created_at"),
+    PrimaryKeyConstraint("workspace_id", "created_at", "id"),
+    sqlite_with_rowid=False,
 )
 
 # End users of the operator's product, as named by requests (`identity` in the body).
