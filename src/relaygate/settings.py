@@ -91,7 +91,12 @@ class Settings:
     # to finish after SIGTERM, and how long readiness says 503 before the listener closes.
     drain_timeout_s: float = 30.0
     drain_delay_s: float = 0.0
-    usage_batch_size: int = 500
+    # Events per stored batch, or what came within the flush interval: at a few thousand
+    # calls a second the writer stores once a second. In batches of 500 the SQLite writer
+    # cost about 12 us of CPU per event at c=64 and the router itself slowed by as much
+    # again (five wake-ups and commits a second, each meeting cold caches); at 5000, 8 us
+    # and no measurable slowdown (bench, on/off within 2 %).
+    usage_batch_size: int = 5000
     usage_flush_interval_s: float = 1.0
     usage_queue_size: int = 100_000
     # Usage, limits and observability (issue 5; docs/limits.md).
@@ -160,7 +165,7 @@ class Settings:
             catalog_poll_interval_s=_number(env, "RELAYGATE_CATALOG_POLL_INTERVAL", 0.5),
             drain_timeout_s=_number(env, "RELAYGATE_DRAIN_TIMEOUT", 30.0),
             drain_delay_s=_number(env, "RELAYGATE_DRAIN_DELAY", 0.0),
-            usage_batch_size=int(_number(env, "RELAYGATE_USAGE_BATCH_SIZE", 500)),
+            usage_batch_size=int(_number(env, "RELAYGATE_USAGE_BATCH_SIZE", 5000)),
             usage_flush_interval_s=_number(env, "RELAYGATE_USAGE_FLUSH_INTERVAL", 1.0),
             usage_queue_size=int(_number(env, "RELAYGATE_USAGE_QUEUE_SIZE", 100_000)),
             log_level=(env.get("RELAYGATE_LOG_LEVEL") or "info").lower(),
