@@ -160,6 +160,10 @@ class Delivery(Response):
                 return False
             if index == 0 and self.reply.stream and self.fault.malformed_sse:
                 await send({"type": "http.response.body", "body": MALFORMED_SSE, "more_body": True})
+        if self.fault.end_delay and not await watch.sleep(self.fault.end_delay):
+            return False
+        if self.fault.abort_at_end:
+            raise self._abort()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return True
 

@@ -64,6 +64,8 @@ class Fault:
       - `chunk_delay`: seconds between body chunks (SSE events of a stream).
       - `disconnect_after`: send this many body chunks, then abort the connection (no `[DONE]`).
         A non-streaming body is one chunk, so 0 cuts it off right after the headers.
+      - `end_delay`: seconds between the last chunk (a stream's `[DONE]`) and the end of the body.
+      - `abort_at_end`: send every chunk, then abort the connection instead of ending the body.
       - `malformed_sse`: after the first event of a stream, insert lines that are not valid SSE/JSON.
       - `never_ending`: a stream that keeps producing chunks until the client goes away
         (bounded by `FakeUpstream.max_stream_seconds`).
@@ -83,6 +85,8 @@ class Fault:
     content_type: str = "application/json"
     never_ending: bool = False
     slow_loris: bool | float = False
+    end_delay: float = 0.0
+    abort_at_end: bool = False
 
     @property
     def replaces_answer(self) -> bool:

@@ -209,7 +209,8 @@ class RouterApp:
             if not watch.fired or task is None:
                 raise
             task.uncancel()
-            event.status, event.error_code = 499, "client_disconnected"
+            if not event.answered:
+                event.status, event.error_code = 499, "client_disconnected"
         finally:
             watch.close()
             if ticket is not None and self.limits is not None:

@@ -271,30 +271,36 @@ class Forwarder:
                     relayed.add(out)
                     check_events(out)
                     await send({"type": "http.response.body", "body": out, "more_body": True})
+                    event.answered = relay.saw_done
             tail = relay.flush()
             if tail:
                 await send({"type": "http.response.body", "body": tail, "more_body": True})
+                event.answered = relay.saw_done
             if not relay.saw_done and relay.events == 0:
                 raise TransportError("the upstream closed the stream without sending any event")
         except TransportError as exc:
-            # Headers are gone already: end the stream with an error event, never silently.
-            error = upstream_error(call, exc)
-            event.status, event.error_code = error.status, error.code
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": b"data: " + error.body_bytes() + b"\n\n",
-                    "more_body": True,
-                }
-            )
+            if event.answered:  # the upstream broke off after its end event: the answer is whole
+                log.info("upstream of %s failed after its stream ended: %s", call.model.router_id, exc)
+            else:  # headers are gone already: end the stream with an error event, never silently
+                error = upstream_error(call, exc)
+                event.status, event.error_code = error.status, error.code
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": b"data: " + error.body_bytes() + b"\n\n",
+                        "more_body": True,
+                    }
+                )
         finally:
-            await response.aclose()
+            # Accounted before the await: a client that hangs up after [DONE] cancels the call
+            # while the upstream's end is still on its way, and the usage is complete already.
             if self.body_log is not None:
                 event.response_body = self.body_log.text(relayed.kept, relayed.seen)
             if relay.usage is not None:
                 self._account(call, relay.usage, event)
             else:
                 settle_usage(event, call.model, call.payload, stream=relayed)
+            await response.aclose()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _relay_binary(
