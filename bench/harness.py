@@ -63,8 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--usage-rounds",
         type=int,
-        default=5,
-        help="rounds of usage recording on vs off, at c=1 and the high concurrency (default 5, 0 skips)",
+        default=9,
+        help="rounds of usage recording on vs off, at c=1 and the high concurrency (default 9, 0 skips)",
     )
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
