@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
-import pytest
-from sqlalchemy.engine import make_url
-
-from support import databases
 from support.server import make_server
 
-POSTGRES_URL = databases.configured_url() or "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 VERSIONS = Path(__file__).parents[2] / "src" / "relaygate" / "store" / "migrations" / "versions"
-
-
-@pytest.fixture
-def empty_postgres_database() -> str:
-    url = make_url(POSTGRES_URL)
-    try:
-        socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=1).close()
-    except OSError:
-        pytest.skip(f"PostgreSQL is not running at {url.host}:{url.port} (scripts/test starts it)")
-    return databases.create_database(POSTGRES_URL)
 
 
 def test_serve_refuses_a_schema_behind_until_migrate_ran(

@@ -4,8 +4,6 @@ across migration 0004 (usage events keyed by workspace, time and id)."""
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +12,17 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from relaygate.store import tables
 from relaygate.store.migrate import _config
 
-from support import databases
-
-POSTGRES_URL = databases.configured_url() or "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'schema.db'}"
-        return
-    url = make_url(POSTGRES_URL)
-    try:
-        socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=1).close()
-    except OSError:
-        pytest.skip(f"PostgreSQL is not running at {url.host}:{url.port} (scripts/test starts it)")
-    yield databases.create_database(POSTGRES_URL)
+        return f"sqlite+aiosqlite:///{tmp_path / 'schema.db'}"
+    return str(request.getfixturevalue("empty_postgres_database"))
 
 
 def _upgrade(connection: Connection, revision: str) -> None:

@@ -16,21 +16,20 @@ from upstream import FakeUpstream, Fault
 MESSAGES: list[Any] = [{"role": "user", "content": "Tell me a short story about a lighthouse."}]
 
 
-def _stream(workspace: Workspace, model: str, *, chunks: int | None = None) -> tuple[str, str, int]:
+def _stream(workspace: Workspace, model: str, *, chunks: int | None = None) -> tuple[str, str]:
     """Streams a chat completion; reads ``chunks`` of it (all when None) and hangs up.
-    Returns the request id, the text read and the number of chunks read."""
+    Returns the request id and the text read."""
     raw = workspace.client().chat.completions.with_raw_response.create(
         model=model, messages=MESSAGES, stream=True
     )
     stream = raw.parse()
-    text, read = "", 0
-    for chunk in stream:
-        read += 1
+    text = ""
+    for read, chunk in enumerate(stream, start=1):
         text += "".join(choice.delta.content or "" for choice in chunk.choices)
         if chunks is not None and read >= chunks:
             break
     stream.close()
-    return raw.headers["x-request-id"], text, read
+    return raw.headers["x-request-id"], text
 
 
 def test_a_client_that_hangs_up_mid_stream_is_recorded_as_499(
@@ -38,7 +37,7 @@ def test_a_client_that_hangs_up_mid_stream_is_recorded_as_499(
 ) -> None:
     model = workspace.add_model(upstream, "gpt-test", input_cost="1", output_cost="2")["router_id"]
     upstream.script("/chat/completions", [Fault(chunk_delay=0.1)])
-    request_id, _, _ = _stream(workspace, model, chunks=3)
+    request_id, _ = _stream(workspace, model, chunks=3)
     event = usage_event(workspace, request_id)
     assert (event["status"], event["error_code"]) == (499, "client_disconnected")
     assert event["prompt_tokens"] > 0, "what the call consumed is still counted"
@@ -52,13 +51,13 @@ def test_hanging_up_after_done_while_the_upstream_ends_late_is_a_success(
     workspace: Workspace, upstream: FakeUpstream
 ) -> None:
     model = workspace.add_model(upstream, "gpt-test", input_cost="1", output_cost="2")["router_id"]
-    whole_id, whole, _ = _stream(workspace, model)
+    whole_id, whole = _stream(workspace, model)
     expected = usage_event(workspace, whole_id)
     # Chunks far enough apart that relaygate watches for the client's disconnect, and an
     # upstream that ends its body two seconds after [DONE].
     upstream.script("/chat/completions", [Fault(chunk_delay=0.05, end_delay=2.0)])
     started = time.monotonic()
-    request_id, text, _ = _stream(workspace, model)
+    request_id, text = _stream(workspace, model)
     assert text == whole
     assert time.monotonic() - started < 2.0, "the client had its answer before the upstream's end"
     event = usage_event(workspace, request_id)
@@ -71,7 +70,7 @@ def test_an_upstream_that_breaks_off_after_done_still_answered_whole(
     workspace: Workspace, upstream: FakeUpstream
 ) -> None:
     model = workspace.add_model(upstream, "gpt-test")["router_id"]
-    _, whole, _ = _stream(workspace, model)
+    _, whole = _stream(workspace, model)
     upstream.script("/chat/completions", [Fault(abort_at_end=True)])
     with workspace.client().chat.completions.with_streaming_response.create(
         model=model, messages=MESSAGES, stream=True
