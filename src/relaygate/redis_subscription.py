@@ -76,7 +76,7 @@ async def _listen(client: Redis, subscriber: Subscriber) -> None:
             idle = 0
             await subscriber.message(client, as_text(message.get("channel")), as_text(message.get("data")))
     finally:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()
 
 
 def as_text(value: object) -> str:
