@@ -2,14 +2,19 @@
 # RELAYGATE_* variables (docs/deploy.md). Build: docker build -t relaygate .
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# uv (pinned by hash) installs exactly the runtime packages uv.lock pins, into /opt/relaygate.
+COPY scripts/uv-requirements.txt ./
+RUN pip install --no-cache-dir --require-hashes -r uv-requirements.txt
+ENV UV_PROJECT_ENVIRONMENT=/opt/relaygate UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --locked --no-install-project --no-cache
 COPY src ./src
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN uv sync --locked --no-editable --no-cache
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --create-home --home-dir /data relaygate
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+COPY --from=build /opt/relaygate /opt/relaygate
+ENV PATH=/opt/relaygate/bin:$PATH
 USER relaygate
 # /data holds the SQLite file and the generated master key when no database or key is given;
 # with PostgreSQL and RELAYGATE_MASTER_KEY it stays empty and the container is stateless.

@@ -1,16 +1,44 @@
 # Shared steps of scripts/start and scripts/test (sourced, not run).
 
-ensure_venv() {
-  if [ ! -x .venv/bin/python ]; then
-    echo "== creating .venv" >&2
-    python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+# uv installs exactly what uv.lock pins (with hashes); uv itself is pinned by hash in
+# scripts/uv-requirements.txt and kept in its own small venv, out of the project's.
+ensure_uv() {
+  if [ ! -x .tools/uv/bin/uv ] || ! cmp -s scripts/uv-requirements.txt .tools/uv/requirements.txt; then
+    echo "== installing uv (scripts/uv-requirements.txt)" >&2
+    rm -rf .tools/uv
+    python3 -m venv .tools/uv
+    .tools/uv/bin/pip install --quiet --disable-pip-version-check --require-hashes \
+      -r scripts/uv-requirements.txt
+    cp scripts/uv-requirements.txt .tools/uv/requirements.txt
   fi
 }
 
+uv() {
+  # The machine's Python, never a downloaded one; the lock must match pyproject.toml.
+  UV_PYTHON_DOWNLOADS=never .tools/uv/bin/uv "$@"
+}
+
+ensure_runtime_packages() {
+  # --inexact keeps the test tools of an earlier scripts/test in the same .venv.
+  ensure_uv
+  echo "== installing relaygate into .venv (uv.lock)" >&2
+  uv sync --quiet --locked --inexact
+}
+
 ensure_test_packages() {
-  echo "== installing relaygate with its test tools" >&2
-  .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+  ensure_uv
+  echo "== installing relaygate with its test tools into .venv (uv.lock)" >&2
+  uv sync --quiet --locked --extra test
+}
+
+ensure_node_packages() {
+  # The hosted router's Node SDK and the openai npm package, from tests/node/package-lock.json.
+  apt_install node:nodejs npm:npm
+  if ! cmp -s tests/node/package-lock.json tests/node/node_modules/.installed-lock.json 2>/dev/null; then
+    echo "== npm ci (tests/node)" >&2
+    npm ci --prefix tests/node --no-audit --no-fund --loglevel=error >&2
+    cp tests/node/package-lock.json tests/node/node_modules/.installed-lock.json
+  fi
 }
 
 apt_install() {

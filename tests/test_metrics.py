@@ -68,6 +68,7 @@ def test_metrics_count_calls_tokens_cost_and_errors(
         assert (gauge, ()) in samples
     assert _value(samples, "relaygate_usage_events_dropped") == 0
     assert "rg-" not in response.text
+    assert fake_upstream.api_key
     assert fake_upstream.api_key not in response.text
 
 

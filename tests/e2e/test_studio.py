@@ -312,7 +312,7 @@ def _usage_contract(route: Any) -> None:
         ]
         route.fulfill(json={"object": "list", "data": events, "next_cursor": None})
         return
-    series = []
+    series: list[dict[str, Any]] = []
     for hour in range(24):
         bucket = (now - timedelta(hours=23 - hour)).isoformat()
         for group, scale in (("fake/gpt-test", 1.0), ("fake/embed-test", 0.4)):
@@ -330,7 +330,7 @@ def _usage_contract(route: Any) -> None:
                     "latency_ms_avg": 240 + 35 * ((hour * 3) % 4) * scale,
                 }
             )
-    totals = {
+    totals: dict[str, float] = {
         key: sum(row[key] for row in series)
         for key in ("requests", "errors", "prompt_tokens", "completion_tokens", "total_tokens", "cost")
     }

@@ -8,12 +8,13 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from support.server import RelaygateServer, Workspace, make_server
 from upstream import FakeUpstream, Fault
 
 ServerFactory = Callable[..., RelaygateServer]
-MESSAGES = [{"role": "user", "content": "hi"}]
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 CHAT = "/chat/completions"
 COOLDOWN = 1.0
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
 import redis
+from openai.types.chat import ChatCompletionMessageParam
 
 from support.server import RelaygateServer, Workspace, free_port
 from upstream import FakeUpstream, Fault
 
 ModelMaker = Callable[..., tuple[str, FakeUpstream]]
 ServerFactory = Callable[..., RelaygateServer]
-MESSAGES = [{"role": "user", "content": "What is 2+2?"}]
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "What is 2+2?"}]
 CHAT = "/chat/completions"
 CACHE = {"type": "exact_match", "ttl": 60}
 
@@ -101,7 +101,7 @@ def test_workspaces_never_share_entries(
     assert _ask(other, model).headers["x-relaygate-cache"] == "miss"
 
 
-def _stream(workspace: Workspace, model: str, **extra: Any) -> tuple[list[Any], httpx.Headers]:
+def _stream(workspace: Workspace, model: str, **extra: Any) -> tuple[list[Any], Mapping[str, str]]:
     raw = workspace.client().chat.completions.with_raw_response.create(
         model=model, messages=MESSAGES, stream=True, extra_body={"cache": CACHE}, **extra
     )

@@ -24,8 +24,11 @@ LOOK: list[Any] = [
     }
 ]
 HI: list[Any] = [{"role": "user", "content": "hi"}]
-TOOL = {"type": "function", "function": {"name": "ping", "parameters": {"type": "object", "properties": {}}}}
-STRICT_TOOL = {"type": "function", "function": {**TOOL["function"], "strict": True}}
+TOOL: Any = {
+    "type": "function",
+    "function": {"name": "ping", "parameters": {"type": "object", "properties": {}}},
+}
+STRICT_TOOL: Any = {"type": "function", "function": {**TOOL["function"], "strict": True}}
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionContentPartImageParam
 
 from support.server import Workspace
 from upstream import DEFAULT_REPLY, FakeUpstream, Fault
@@ -197,10 +198,13 @@ def test_structured_output_json_schema(workspace: Workspace, chat_model: dict[st
 
 def test_vision_parts_n_and_logprobs_pass_through(workspace: Workspace, upstream: FakeUpstream) -> None:
     workspace.add_model(upstream, "gpt-test", provider="vision", supports_vision=True)
-    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    image: ChatCompletionContentPartImageParam = {
+        "type": "image_url",
+        "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="},
+    }
     completion = workspace.client().chat.completions.create(
         model="vision/gpt-test",
-        messages=[{"role": "user", "content": [{"type": "text", "text": "what is it"}, image]}],  # type: ignore[list-item]
+        messages=[{"role": "user", "content": [{"type": "text", "text": "what is it"}, image]}],
         n=2,
         logprobs=True,
     )

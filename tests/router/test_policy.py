@@ -9,13 +9,14 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from support.server import Workspace
 from upstream import FakeUpstream, Fault
 
 ModelMaker = Callable[..., tuple[str, FakeUpstream]]
 ServerFactory = Callable[..., Any]
-MESSAGES = [{"role": "user", "content": "hi"}]
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 CHAT = "/chat/completions"
 
 

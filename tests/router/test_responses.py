@@ -4,7 +4,7 @@ streamed, text and function calls) and passed through to an upstream that has /r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import openai
@@ -15,7 +15,7 @@ from support.usage_events import usage_events
 from upstream import DEFAULT_REPLY, FakeUpstream
 
 MODEL = "fake/gpt-test"
-WEATHER = {
+WEATHER: Any = {
     "type": "function",
     "name": "get_weather",
     "description": "Weather of a city.",
@@ -41,7 +41,7 @@ def client(workspace: Workspace, upstream: FakeUpstream) -> Iterator[openai.Open
         yield sdk
 
 
-def _collapse(kinds: list[str]) -> list[str]:
+def _collapse(kinds: Sequence[str]) -> list[str]:
     return [kind for index, kind in enumerate(kinds) if index == 0 or kinds[index - 1] != kind]
 
 
@@ -142,7 +142,11 @@ def test_function_call_outputs_become_tool_messages(client: openai.OpenAI, upstr
 def test_json_schema_text_format_becomes_response_format(
     client: openai.OpenAI, upstream: FakeUpstream
 ) -> None:
-    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    schema: dict[str, object] = {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}},
+        "required": ["n"],
+    }
     response = client.responses.create(
         model=MODEL,
         input="a number",

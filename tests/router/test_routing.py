@@ -8,12 +8,13 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from support.server import RelaygateServer, Workspace
 from upstream import FakeUpstream, Fault
 
 ModelMaker = Callable[..., tuple[str, FakeUpstream]]
-MESSAGES = [{"role": "user", "content": "hi"}]
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 WEIGHT_MINUS_ONE = {"model": "MODEL", "weight": -1}
 
 

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import openai
 import pytest
 from sqlalchemy.engine import make_url
 
-from support.cluster import Cluster, running_cluster, within
+from support.cluster import Cluster, each_within, running_cluster, within
 from support.server import RelaygateServer, Workspace
 from upstream import FakeUpstream, Fault
 
@@ -118,8 +117,8 @@ def test_key_revoked_with_the_cli_is_refused_by_both_within_one_second(
     within(PROPAGATION_S, lambda: status(pushed.b, created["key"], "fake/gpt-test") == 200)
 
     pushed.a.cli("keys", "revoke", "--workspace", workspace.name, created["id"])
-    for server in pushed.servers:
-        within(PROPAGATION_S, lambda server=server: status(server, created["key"], "fake/gpt-test") == 401)
+    revoked = created["key"]
+    each_within(PROPAGATION_S, pushed.servers, lambda server: status(server, revoked, "fake/gpt-test") == 401)
 
 
 def test_a_write_is_routed_by_b_by_the_time_a_answers(pushed: Cluster, fake_upstream: FakeUpstream) -> None:
@@ -140,7 +139,7 @@ def test_exact_match_cache_is_shared(pushed: Cluster, fake_upstream: FakeUpstrea
     workspace.add_model(fake_upstream, "gpt-test")
     body = {"cache": {"type": "exact_match", "ttl": 60}, "seed": 7}
 
-    def call(server: RelaygateServer) -> httpx.Headers:
+    def call(server: RelaygateServer) -> Mapping[str, str]:
         raw = server.client(workspace.admin_key).chat.completions.with_raw_response.create(
             model="fake/gpt-test", messages=MESSAGES, extra_body=body
         )
@@ -209,8 +208,7 @@ def test_a_budget_is_enforced_once_across_processes(pushed: Cluster, fake_upstre
     # settled before it at their real cost, then the last one's full reservation).
     most = (budget_nano - reservation) // one_call + 1
     assert 2 <= statuses.count(200) <= most < 20
-    for server in pushed.servers:
-        within(5.0, lambda server=server: health(server)["usage_queue"]["depth"] == 0)
+    each_within(5.0, pushed.servers, lambda server: health(server)["usage_queue"]["depth"] == 0)
     spent = sum(_query(pushed.database_url, _COST_OF_KEY, key["id"]))
     assert 0 < spent <= budget_nano, "two processes, one budget: never overspent"
 
@@ -227,7 +225,7 @@ def test_redis_down_routing_goes_on_and_redis_is_picked_up_again(
 
     polled.redis.cut()
     for server in polled.servers:
-        within(3.0, lambda server=server: health(server)["redis"]["state"] == "down")
+        each_within(3.0, [server], lambda server: health(server)["redis"]["state"] == "down")
         assert status(server, key, "fake/gpt-test") == 200
         ready = server.api("GET", "/health/ready")
         assert ready.status_code == 200
@@ -238,7 +236,7 @@ def test_redis_down_routing_goes_on_and_redis_is_picked_up_again(
 
     polled.redis.restore()
     for server in polled.servers:
-        within(5.0, lambda server=server: health(server)["redis"]["catalog"]["push"] == "live")
+        each_within(5.0, [server], lambda server: health(server)["redis"]["catalog"]["push"] == "live")
         assert health(server)["redis"]["state"] == "up"
         assert server.log().count("Redis is unreachable") == 1, "the outage is logged once"
     patch(workspace, first, enabled=True)
@@ -280,7 +278,7 @@ def test_postgres_down_routing_goes_on_usage_waits_and_writes_fail_with_503(
                 model="fake/gpt-test", messages=MESSAGES
             )
             request_ids.append(raw.headers["x-request-id"])
-        within(3.0, lambda server=server: health(server)["usage_queue"]["depth"] >= 3)
+        each_within(3.0, [server], lambda server: health(server)["usage_queue"]["depth"] >= 3)
         ready = server.api("GET", "/health/ready")
         assert ready.status_code == 200, "a store outage hits every process alike: stay in rotation"
         assert ready.json()["status"] == "degraded"
@@ -294,12 +292,10 @@ def test_postgres_down_routing_goes_on_usage_waits_and_writes_fail_with_503(
     assert polled.b.api("GET", "/v2/models", key=workspace.admin_key).status_code == 503
 
     polled.postgres.restore()
-    for server in polled.servers:
-        within(10.0, lambda server=server: health(server)["usage_queue"]["depth"] == 0)
+    each_within(10.0, polled.servers, lambda server: health(server)["usage_queue"]["depth"] == 0)
     assert set(request_ids) <= set(_query(polled.database_url, _REQUEST_IDS)), "every queued event was stored"
     assert workspace.api("POST", "/v2/api-keys", json={"role": "router"}).status_code == 200
-    for server in polled.servers:
-        within(2.0, lambda server=server: health(server)["store"] == "ok")
+    each_within(2.0, polled.servers, lambda server: health(server)["store"] == "ok")
 
 
 # -- circuit breakers ------------------------------------------------------------------

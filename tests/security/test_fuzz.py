@@ -70,7 +70,7 @@ def test_v2_api_never_fails_with_5xx(api_schema: Any, fuzz_server: RelaygateServ
 
         @FUZZ_SETTINGS
         @given(case=operation.as_strategy())
-        def fuzz(case: schemathesis.Case) -> None:
+        def fuzz(case: schemathesis.Case[Any]) -> None:
             response = case.call(headers={"authorization": f"Bearer {key}"}, timeout=30)
             where = f"{case.method} {case.formatted_path}"
             assert response.status_code < 500, f"{where}: {response.text[:500]}"

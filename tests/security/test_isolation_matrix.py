@@ -77,7 +77,7 @@ def _fill(path: str, victim_ids: dict[str, str]) -> list[str]:
     names = PARAM.findall(path)
     if not names:
         return [path]
-    filled = []
+    filled: list[str] = []
     for name in names:
         matches = [value for kind, value in victim_ids.items() if name.startswith(kind)] or list(
             victim_ids.values()

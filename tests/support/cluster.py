@@ -7,10 +7,11 @@ machine's services, which other test runs may be using at the same time.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,14 @@ class Cluster:
     @property
     def servers(self) -> tuple[RelaygateServer, RelaygateServer]:
         return self.a, self.b
+
+
+def each_within(
+    seconds: float, servers: Iterable[RelaygateServer], check: Callable[[RelaygateServer], bool]
+) -> None:
+    """``within`` for each server in turn."""
+    for server in servers:
+        within(seconds, functools.partial(check, server))
 
 
 def within(seconds: float, check: Callable[[], bool], interval: float = 0.02) -> float:

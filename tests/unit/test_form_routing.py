@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from openai._qs import Querystring
 
@@ -9,7 +11,7 @@ from relaygate.errors import InvalidRequest
 from relaygate.router.form_routing import is_routing_field, routing_object
 from relaygate.router.request import extract_routing
 
-ROUTING = {
+ROUTING: dict[str, Any] = {
     "retry": {"count": 2, "on_codes": [429, 503]},
     "fallbacks": [{"model": "a/x"}, {"model": "b/y"}],
     "load_balancer": {

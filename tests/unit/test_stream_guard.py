@@ -20,6 +20,9 @@ class ScriptedResponse:
         self._pauses = pauses
         self.closed = False
 
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key == name.lower()), None)
+
     async def read(self) -> bytes:
         return b"".join([chunk async for chunk in self.chunks()])
 

@@ -36,7 +36,7 @@ def test_sigterm_during_load_loses_no_usage_event(
     server = relaygate_factory(RELAYGATE_USAGE_BATCH_SIZE="5000", RELAYGATE_USAGE_FLUSH_INTERVAL="30")
     workspace = server.new_workspace()
     model = workspace.add_model(upstream, "gpt-test")["router_id"]
-    stop, answered = threading.Event(), []
+    stop, answered = threading.Event(), list[int]()
     threads = [
         threading.Thread(
             target=_hammer,
