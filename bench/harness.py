@@ -1,14 +1,18 @@
 """`python -m bench`: the same chat traffic sent directly to a fast upstream and through relaygate.
 
 1. start `bench.upstream` (uvicorn + uvloop + httptools, canned answers) in its own process;
-2. start `bench.passthrough` (a bare uvicorn + pyreqwest forwarder, the floor of relaygate's
-   stack; skipped with `--no-passthrough`) and `relaygate serve` (or use `--relaygate-url`), each
-   in its own process; register the upstream as model `bench/bench-model` through
-   `POST /v2/models/openai-like`;
+2. start `bench.passthrough` twice (a bare uvicorn + pyreqwest forwarder, the floor of relaygate's
+   stack: once stock, once on relaygate's protocol and client settings; skipped with
+   `--no-passthrough`) and `relaygate serve` (or use `--relaygate-url`), each in its own process;
+   register the upstream as models `bench/bench-model` and `bench/slow-bench-model` through
+   `POST /v2/models/openai-like`; read every server's idle RSS;
 3. warm up, then measure with wrk: non-streaming chat at concurrency 1 and at `--connections`,
-   direct, through the pass-through and through relaygate; streaming time to first byte at c=1;
+   direct, through the pass-throughs and through relaygate; streaming time to first byte at c=1;
 4. read each server's CPU time from /proc around its measurements;
-5. print the table and write `bench/results/latest.json`.
+5. the long streams (`bench.long_streams`): `--long-streams` clients looping slow streams against
+   each side in turn, with CPU per stream and the peak RSS of each server's process tree;
+6. the usage rounds (recording on against off);
+7. print the table and write `bench/results/latest.json`.
 """
 
 from __future__ import annotations
@@ -21,28 +25,37 @@ import os
 import platform
 import secrets
 import signal
-import string
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
-from . import load
+from . import load, long_streams
 from .load import LoadResult, StreamResult, Target
-from .processes import BenchError, Child, Children, cpu_seconds, free_port, wait_http_ok, wait_port_open
-from .report import DIRECT, PASSTHROUGH, RELAYGATE, Report, Row, UsageCost
+from .long_streams import LongStreams
+from .processes import BenchError, Children, cpu_seconds
+from .report import Report, Row, UsageCost
+from .servers import (
+    ROOT,
+    UPSTREAM_KEY,
+    Relaygate,
+    check_route,
+    existing_relaygate,
+    register_model,
+    start_passthrough,
+    start_relaygate,
+    start_upstream,
+)
+from .sides import DIRECT, PASSTHROUGH, RELAYGATE, STOCK
+from .upstream import SLOW_PREFIX
 
 Measured = TypeVar("Measured", LoadResult, StreamResult)
 Each = dict[str, tuple[Measured, float | None]]  # side -> (result, server CPU us/request)
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "latest.json"
-UPSTREAM_KEY = "sk-bench"
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 
@@ -58,7 +71,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--relaygate-url", help="bench a running relaygate (http://127.0.0.1:PORT)")
     parser.add_argument("--relaygate-key", help="admin key of that relaygate (default $RELAYGATE_KEY)")
     parser.add_argument("--relaygate-pid", type=int, help="its server pid, to measure CPU per request")
-    parser.add_argument("--no-passthrough", action="store_true", help="skip the bare pass-through reference")
+    parser.add_argument("--no-passthrough", action="store_true", help="skip the bare pass-throughs")
+    parser.add_argument(
+        "--long-streams",
+        type=int,
+        default=500,
+        help="clients of the long-stream scenario (default 500, 0 skips)",
+    )
+    parser.add_argument(
+        "--long-stream-seconds",
+        type=float,
+        default=10.0,
+        help="seconds each long-stream client loops (default 10)",
+    )
+    parser.add_argument(
+        "--long-stream-ramp",
+        type=float,
+        default=2.0,
+        help="seconds over which they start (default 2, 0: at once)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results path")
     parser.add_argument(
         "--usage-rounds",
@@ -69,123 +100,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.connections < 1:
         parser.error("--duration must be > 0, --warmup >= 0, --connections >= 1")
+    if args.long_streams < 0 or args.long_stream_seconds <= 0 or args.long_stream_ramp < 0:
+        parser.error("--long-streams must be >= 0, --long-stream-seconds > 0, --long-stream-ramp >= 0")
     return args
-
-
-@dataclass
-class Relaygate:
-    base_url: str
-    admin_key: str
-    pid: int | None
-    child: Child | None
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-def _http_json(method: str, url: str, key: str, body: Any) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method=method)
-    request.add_header("content-type", "application/json")
-    request.add_header("authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read().decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read().decode(errors="replace")
-
-
-# --- set-up ------------------------------------------------------------------------------------------
-
-
-def start_upstream(children: Children) -> tuple[int, Child]:
-    port = free_port()
-    argv = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--api-key", UPSTREAM_KEY]
-    child = children.start("upstream", argv, cwd=ROOT)
-    wait_port_open(port, child)
-    return port, child
-
-
-def start_passthrough(children: Children, upstream_port: int) -> tuple[int, Child]:
-    port = free_port()
-    upstream = f"http://127.0.0.1:{upstream_port}"
-    argv = [sys.executable, "-m", "bench.passthrough", "--port", str(port), "--upstream", upstream]
-    child = children.start("passthrough", [*argv, "--api-key", UPSTREAM_KEY], cwd=ROOT)
-    wait_port_open(port, child)
-    return port, child
-
-
-def _relaygate_argv(port: int) -> list[str]:
-    script = Path(sys.executable).with_name("relaygate")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "relaygate"]
-    return [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-
-
-def start_relaygate(
-    children: Children, home: Path, name: str = "relaygate", extra_env: dict[str, str] | None = None
-) -> Relaygate:
-    port = free_port()
-    key = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
-    env = {
-        "RELAYGATE_HOME": str(home),
-        "RELAYGATE_BOOTSTRAP_KEY": key,
-        "RELAYGATE_ALLOW_PRIVATE_UPSTREAMS": "1",
-        **(extra_env or {}),
-    }
-    home.mkdir(exist_ok=True)
-    child = children.start(name, _relaygate_argv(port), env=env, cwd=home)
-    base = f"http://127.0.0.1:{port}"
-    wait_http_ok(f"{base}/health", child, timeout=60)
-    return Relaygate(base, key, child.pid, child)
-
-
-def existing_relaygate(args: argparse.Namespace) -> Relaygate:
-    key = args.relaygate_key or os.environ.get("RELAYGATE_KEY")
-    if not key:
-        raise BenchError("--relaygate-url needs --relaygate-key (or $RELAYGATE_KEY): an admin key")
-    Target(args.relaygate_url, "", b"").host_port_path  # noqa: B018 - refuses anything but 127.0.0.1
-    base = args.relaygate_url.rstrip("/")
-    wait_http_ok(f"{base}/health", None, timeout=10)
-    return Relaygate(base, key, args.relaygate_pid, None)
-
-
-def register_model(relaygate: Relaygate, upstream_port: int, model_id: str) -> str:
-    """Registers the upstream as an OpenAI-like chat model; returns its router id."""
-    body = {
-        "model_type": "chat",
-        "base_url": f"http://127.0.0.1:{upstream_port}/v1",
-        "api_key": UPSTREAM_KEY,
-        "display_name": "Bench",
-        "model_id": model_id,
-        "region": "us",
-        "provider": "bench",
-    }
-    url = f"{relaygate.base_url}/v2/models/openai-like"
-    status, text = _http_json("POST", url, relaygate.admin_key, body)
-    if not 200 <= status < 300:
-        shown = {**body, "api_key": "sk-bench"}
-        raise BenchError(f"POST {url} {json.dumps(shown)}\n-> {status} {text[:2000]}")
-    return f"bench/{model_id}"
-
-
-def check_route(target: Target, what: str) -> None:
-    """One request before measuring, so a broken route fails loudly instead of benchmarking errors."""
-    status, text = _post_raw(target)
-    if status != 200 or '"choices"' not in text:
-        raise BenchError(f"{what}: POST {target.url} {target.body.decode()}\n-> {status} {text[:2000]}")
-
-
-def _post_raw(target: Target) -> tuple[int, str]:
-    request = urllib.request.Request(target.url, data=target.body, method="POST")
-    request.add_header("content-type", "application/json")
-    request.add_header("authorization", target.authorization)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read().decode(errors="replace")
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -198,6 +119,7 @@ class Side:
     name: str
     chat: Target
     stream: Target
+    slow: Target  # a streamed chat of the slow model (the long-stream scenario)
     pid: int | None  # the server whose CPU time is read around each measurement
 
 
@@ -208,33 +130,42 @@ def chat_body(model: str, stream: bool) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
-def make_side(name: str, url: str, key: str, model: str, pid: int | None) -> Side:
+def make_side(name: str, url: str, key: str, models: tuple[str, str], pid: int | None) -> Side:
+    """`models`: the fast model's id and the slow one's, as this side names them."""
     auth = f"Bearer {key}"
+    fast, slow = models
     return Side(
-        name, Target(url, auth, chat_body(model, False)), Target(url, auth, chat_body(model, True)), pid
+        name,
+        Target(url, auth, chat_body(fast, False)),
+        Target(url, auth, chat_body(fast, True)),
+        Target(url, auth, chat_body(slow, True)),
+        pid,
     )
 
 
 def direct_side(upstream_port: int, pid: int) -> Side:
     url = f"http://127.0.0.1:{upstream_port}/v1/chat/completions"
-    return make_side(DIRECT, url, UPSTREAM_KEY, "bench-model", pid)
+    return make_side(DIRECT, url, UPSTREAM_KEY, ("bench-model", SLOW_PREFIX + "bench-model"), pid)
 
 
-def passthrough_side(port: int, pid: int) -> Side:
+def passthrough_side(name: str, port: int, pid: int) -> Side:
     url = f"http://127.0.0.1:{port}/v1/chat/completions"
-    return make_side(PASSTHROUGH, url, UPSTREAM_KEY, "bench-model", pid)
+    return make_side(name, url, UPSTREAM_KEY, ("bench-model", SLOW_PREFIX + "bench-model"), pid)
 
 
-def relaygate_side(relaygate: Relaygate, router_id: str) -> Side:
+def relaygate_side(relaygate: Relaygate, upstream_port: int, model_id: str) -> Side:
+    """Registers `model_id` and its slow twin in `relaygate`; the side that calls them."""
+    fast = register_model(relaygate, upstream_port, model_id)
+    slow = register_model(relaygate, upstream_port, SLOW_PREFIX + model_id)
     url = f"{relaygate.base_url}/v3/router/chat/completions"
-    return make_side(RELAYGATE, url, relaygate.admin_key, router_id, relaygate.pid)
+    return make_side(RELAYGATE, url, relaygate.admin_key, (fast, slow), relaygate.pid)
 
 
 class Bench:
     def __init__(self, args: argparse.Namespace, relaygate: Relaygate, sides: list[Side]) -> None:
         self.args = args
         self.relaygate = relaygate
-        self.sides = sides  # in measuring order: direct, pass-through (unless skipped), relaygate
+        self.sides = sides  # in measuring order: direct, the pass-throughs (unless skipped), relaygate
 
     def side(self, name: str) -> Side:
         return next(side for side in self.sides if side.name == name)
@@ -294,12 +225,28 @@ class Bench:
             row("stream c=1 first byte p50", "ms", streamed, lambda r: r.ttfb_p50_ms),
             row("stream c=1 complete p50", "ms", streamed, lambda r: r.total_p50_ms),
         ]
+        if self.args.long_streams > 0:
+            report.long_streams = self.measured_long_streams(report)
+
+    def measured_long_streams(self, report: Report) -> LongStreams:
+        """Every side in turn under `--long-streams` clients looping slow streams."""
+        args = self.args
+        scenario = LongStreams(args.long_streams, args.long_stream_seconds, args.long_stream_ramp)
+        for side in self.sides:
+            result = long_streams.measure(
+                side.slow, side.pid, args.long_streams, args.long_stream_seconds, args.long_stream_ramp
+            )
+            scenario.results[side.name] = result
+            report.note_errors(f"long streams {side.name}", result)
+        return scenario
 
 
 def row(scenario: str, unit: str, each: Each[Measured], value: Callable[[Measured], float]) -> Row:
     """One table row: the same figure taken from every side's result."""
     figures = {name: value(result) for name, (result, _) in each.items()}
-    return Row(scenario, unit, figures[DIRECT], figures.get(RELAYGATE), figures.get(PASSTHROUGH))
+    return Row(
+        scenario, unit, figures[DIRECT], figures.get(RELAYGATE), figures.get(PASSTHROUGH), figures.get(STOCK)
+    )
 
 
 def _meta(args: argparse.Namespace, relaygate: Relaygate) -> dict[str, Any]:
@@ -316,7 +263,12 @@ def _meta(args: argparse.Namespace, relaygate: Relaygate) -> dict[str, Any]:
         else "an external server",
         "passthrough": "skipped (--no-passthrough)"
         if args.no_passthrough
-        else "bench.passthrough (uvicorn + pyreqwest), started by the bench",
+        else "bench.passthrough (uvicorn + pyreqwest), stock and on relaygate's protocol, both started",
+        "long_streams": {
+            "clients": args.long_streams,
+            "seconds": args.long_stream_seconds,
+            "ramp": args.long_stream_ramp,
+        },
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -325,7 +277,7 @@ def _meta(args: argparse.Namespace, relaygate: Relaygate) -> dict[str, Any]:
 
 def relaygate_under_test(args: argparse.Namespace, children: Children, workdir: Path) -> Relaygate:
     if args.relaygate_url:
-        return existing_relaygate(args)
+        return existing_relaygate(args.relaygate_url, args.relaygate_key, args.relaygate_pid)
     return start_relaygate(children, workdir / "relaygate-home")
 
 
@@ -335,15 +287,18 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> Report:
     upstream_port, upstream = start_upstream(children)
     sides = [direct_side(upstream_port, upstream.pid)]
     if not args.no_passthrough:
-        passthrough_port, passthrough = start_passthrough(children, upstream_port)
-        sides.append(passthrough_side(passthrough_port, passthrough.pid))
+        for name, stock in ((STOCK, True), (PASSTHROUGH, False)):
+            passthrough_port, passthrough = start_passthrough(children, upstream_port, stock)
+            sides.append(passthrough_side(name, passthrough_port, passthrough.pid))
     relaygate = relaygate_under_test(args, children, workdir)
     # An external relaygate may hold models from earlier runs: a fresh id each time.
     model_id = f"bench-model-{secrets.token_hex(3)}" if args.relaygate_url else "bench-model"
-    sides.append(relaygate_side(relaygate, register_model(relaygate, upstream_port, model_id)))
+    sides.append(relaygate_side(relaygate, upstream_port, model_id))
+    report = Report(meta=_meta(args, relaygate))
     for side in sides:
         check_route(side.chat, side.name)
-    report = Report(meta=_meta(args, relaygate))
+        if side.pid is not None:
+            report.memory.read(side.name, side.pid)  # after start-up and one call, before any load
     bench = Bench(args, relaygate, sides)
     bench.run(report)
     if args.usage_rounds > 0 and relaygate.child is not None:
@@ -359,7 +314,7 @@ def usage_cost(bench: Bench, children: Children, workdir: Path, upstream_port: i
     for recording, name in ((True, "relaygate-usage-on"), (False, "relaygate-usage-off")):
         env = {} if recording else {"RELAYGATE_USAGE_ENABLED": "0"}
         started = start_relaygate(children, workdir / name, name, env)
-        sides[recording] = relaygate_side(started, register_model(started, upstream_port, "bench-model"))
+        sides[recording] = relaygate_side(started, upstream_port, "bench-model")
         check_route(sides[recording].chat, name)
     bench.warm_chat(sides.values(), max(bench.args.warmup, 1.0))  # fresh processes: never cold
     connections, seconds = bench.args.connections, bench.args.duration

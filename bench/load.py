@@ -123,7 +123,7 @@ def run_wrk(target: Target, connections: int, seconds: float, threads: int) -> L
 # --- asyncio fallback ---------------------------------------------------------------------------
 
 
-def _percentile(sorted_values: list[float], pct: float) -> float:
+def percentile(sorted_values: list[float], pct: float) -> float:
     if not sorted_values:
         return 0.0
     index = min(len(sorted_values) - 1, max(0, round(pct / 100 * len(sorted_values)) - 1))
@@ -172,9 +172,9 @@ async def run_fallback(target: Target, connections: int, seconds: float) -> Load
         requests=len(ordered),
         seconds=elapsed,
         rps=len(ordered) / elapsed if elapsed else 0.0,
-        p50_ms=_percentile(ordered, 50) * 1000,
-        p90_ms=_percentile(ordered, 90) * 1000,
-        p99_ms=_percentile(ordered, 99) * 1000,
+        p50_ms=percentile(ordered, 50) * 1000,
+        p90_ms=percentile(ordered, 90) * 1000,
+        p99_ms=percentile(ordered, 99) * 1000,
         mean_ms=statistics.fmean(ordered) * 1000 if ordered else 0.0,
         errors=len(errors),
     )
@@ -222,9 +222,9 @@ async def _stream_probe(target: Target, seconds: float, max_requests: int) -> St
     totals.sort()
     return StreamResult(
         requests=len(totals),
-        ttfb_p50_ms=_percentile(first_bytes, 50) * 1000,
-        ttfb_p99_ms=_percentile(first_bytes, 99) * 1000,
-        total_p50_ms=_percentile(totals, 50) * 1000,
+        ttfb_p50_ms=percentile(first_bytes, 50) * 1000,
+        ttfb_p99_ms=percentile(first_bytes, 99) * 1000,
+        total_p50_ms=percentile(totals, 50) * 1000,
         errors=errors,
         first_error=first_error,
     )

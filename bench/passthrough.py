@@ -7,17 +7,23 @@ registry, no usage, no JSON parsing: the body goes out unchanged with the upstre
 upstream's status, content-type and body come back. Whatever relaygate costs beyond this is
 relaygate's own code.
 
-    python -m bench.passthrough --port 8002 --upstream http://127.0.0.1:8001 --api-key sk-bench
+With `--stock` it uses nothing of relaygate's: stock uvicorn (uvloop, httptools, uvicorn's own
+protocol, its default settings but for the access log) and a pyreqwest client built with pyreqwest's
+defaults but for the same timeouts. The difference between the two is what relaygate's protocol and
+client settings cost, which is part of relaygate's own share.
+
+    python -m bench.passthrough --port 8002 --upstream http://127.0.0.1:8001 --api-key sk-bench [--stock]
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import timedelta
 from typing import Any
 
 import uvicorn
-from pyreqwest.client import Client
+from pyreqwest.client import Client, ClientBuilder
 from pyreqwest.exceptions import PyreqwestError
 from pyreqwest.request import RequestBuilder
 from pyreqwest.response import Response
@@ -35,9 +41,16 @@ BAD_GATEWAY = b'{"error":{"message":"upstream unreachable","type":"bad_gateway"}
 JSON = b"application/json"
 
 
-def build_client() -> Client:
-    """Built as relaygate builds its per-origin clients, minus DNS pinning."""
-    return client_builder(10, 60, "relaygate-bench-passthrough").build()
+CONNECT_TIMEOUT, READ_TIMEOUT = 10, 60  # seconds
+
+
+def build_client(stock: bool) -> Client:
+    """Built as relaygate builds its per-origin clients, minus DNS pinning; or with pyreqwest's
+    defaults but for the timeouts."""
+    if stock:
+        builder = ClientBuilder().connect_timeout(timedelta(seconds=CONNECT_TIMEOUT))
+        return builder.read_timeout(timedelta(seconds=READ_TIMEOUT)).build()
+    return client_builder(CONNECT_TIMEOUT, READ_TIMEOUT, "relaygate-bench-passthrough").build()
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -77,12 +90,12 @@ async def relay_stream(request: RequestBuilder, send: Send) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def lifespan(receive: Receive, send: Send, clients: list[Client]) -> None:
+async def lifespan(receive: Receive, send: Send, clients: list[Client], stock: bool) -> None:
     """One client, built at startup (on the server's loop) and closed at shutdown."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            clients.append(build_client())
+            clients.append(build_client(stock))
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             for client in clients:
@@ -91,14 +104,14 @@ async def lifespan(receive: Receive, send: Send, clients: list[Client]) -> None:
             return
 
 
-def make_app(upstream: str, api_key: str) -> App:
+def make_app(upstream: str, api_key: str, stock: bool = False) -> App:
     base = upstream.rstrip("/")
     headers = [("authorization", f"Bearer {api_key}"), ("content-type", "application/json")]
     clients: list[Client] = []
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await lifespan(receive, send, clients)
+            await lifespan(receive, send, clients, stock)
             return
         if scope["type"] != "http":
             return
@@ -127,9 +140,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True, help="base URL, e.g. http://127.0.0.1:8001")
     parser.add_argument("--api-key", required=True, help="the upstream's key (sent as a bearer token)")
+    parser.add_argument(
+        "--stock", action="store_true", help="stock uvicorn and pyreqwest, nothing of relaygate's"
+    )
     args = parser.parse_args()
+    app = make_app(args.upstream, args.api_key, args.stock)
+    if args.stock:
+        uvicorn.run(app, host="127.0.0.1", port=args.port, loop="uvloop", http="httptools", access_log=False)
+        return
     uvicorn.run(
-        make_app(args.upstream, args.api_key),
+        app,
         host="127.0.0.1",
         port=args.port,
         loop="uvloop",

@@ -151,26 +151,31 @@ def _stat_fields(pid: int) -> list[str] | None:
     return raw[raw.rindex(")") + 2 :].split()
 
 
-def _children_of(pid: int) -> list[int]:
-    found: list[int] = []
+def _children_by_parent() -> dict[int, list[int]]:
+    """Every live process's children, from one pass over /proc (this kernel has no
+    /proc/<pid>/task/<tid>/children)."""
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             fields = _stat_fields(int(entry.name))
-            if fields is not None and int(fields[1]) == pid:
-                found.append(int(entry.name))
+            if fields is not None:
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children
+
+
+def tree_pids(pid: int) -> list[int]:
+    """`pid` and all its live descendants, `pid` first."""
+    children = _children_by_parent()
+    found = [pid]
+    for current in found:  # grows while it is walked: breadth first
+        found.extend(child for child in children.get(current, []) if child not in found)
     return found
 
 
 def cpu_seconds(pid: int) -> float:
     """utime+stime of `pid` and all its live descendants, plus cutime+cstime (children that exited)."""
     total_ticks = 0
-    pending = [pid]
-    seen: set[int] = set()
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+    for current in tree_pids(pid):
         fields = _stat_fields(current)
         if fields is None:
             continue
@@ -178,5 +183,4 @@ def cpu_seconds(pid: int) -> float:
         total_ticks += int(fields[11]) + int(fields[12])
         if current == pid:
             total_ticks += int(fields[13]) + int(fields[14])
-        pending.extend(_children_of(current))
     return total_ticks / CLOCK_TICKS

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from .load import LoadResult, StreamResult
+from .long_streams import LongStreamResult, LongStreams
+from .memory import Memory
+from .sides import DIRECT, PASSTHROUGH, RELAYGATE, STOCK
 
-# The sides every scenario is measured on, in measuring order; also the JSON keys of each run.
-DIRECT, PASSTHROUGH, RELAYGATE = "direct", "passthrough", "relaygate"
-CPU_OF = {DIRECT: "upstream", PASSTHROUGH: "passthrough", RELAYGATE: "relaygate"}  # whose CPU is read
+# whose CPU is read, by side
+CPU_OF = {DIRECT: "upstream", STOCK: "passthrough_stock", PASSTHROUGH: "passthrough", RELAYGATE: "relaygate"}
 Result = LoadResult | StreamResult
 Measurements = Mapping[str, tuple[Result, float | None]]  # side -> (result, server CPU us/request)
 
@@ -25,6 +27,7 @@ class Row:
     direct: float
     relaygate: float | None
     passthrough: float | None = None
+    stock: float | None = None  # the stock pass-through
 
     @property
     def ratio(self) -> float | None:
@@ -36,6 +39,11 @@ class Row:
         """relaygate / pass-through."""
         return _ratio(self.relaygate, self.passthrough)
 
+    @property
+    def ratio_stock(self) -> float | None:
+        """relaygate / stock pass-through."""
+        return _ratio(self.relaygate, self.stock)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario,
@@ -45,16 +53,20 @@ class Row:
             "ratio": self.ratio,
             "passthrough": self.passthrough,
             "relaygate_over_passthrough": self.ratio_passthrough,
+            "passthrough_stock": self.stock,
+            "relaygate_over_passthrough_stock": self.ratio_stock,
         }
 
     def render(self, width: int) -> str:
         digits = 3 if self.unit == "ms" else 0
         cells = [
             _cell(self.direct, digits, 10),
-            _cell(self.passthrough, digits, 12),
+            _cell(self.stock, digits, 10),
+            _cell(self.passthrough, digits, 10),
             _cell(self.relaygate, digits, 10),
-            _cell(self.ratio, 2, 11),
-            _cell(self.ratio_passthrough, 2, 12),
+            _cell(self.ratio, 2, 10),
+            _cell(self.ratio_stock, 2, 10),
+            _cell(self.ratio_passthrough, 2, 10),
         ]
         return f"{self.scenario + ' (' + self.unit + ')':<{width}} " + " ".join(cells)
 
@@ -173,6 +185,8 @@ class Report:
     )
     problems: list[str] = field(default_factory=list)
     usage: UsageCost | None = None
+    memory: Memory = field(default_factory=lambda: Memory({}))
+    long_streams: LongStreams | None = None
 
     def add_run(self, name: str, measured: Measurements) -> None:
         """One scenario's results, each side with the CPU its server spent per request."""
@@ -181,10 +195,13 @@ class Report:
             run[side] = result.as_dict()
             run[f"{CPU_OF[side]}_cpu_us_per_request"] = cpu_us
             self.cpu_us[CPU_OF[side]][name] = cpu_us
-            if result.errors:
-                detail = f", first: {result.first_error}" if isinstance(result, StreamResult) else ""
-                self.problems.append(f"{name} {side}: {result.errors} errors, {result.requests} good{detail}")
+            self.note_errors(f"{name} {side}", result)
         self.runs[name] = run
+
+    def note_errors(self, what: str, result: Result | LongStreamResult) -> None:
+        if result.errors:
+            first = "" if isinstance(result, LoadResult) else f", first: {result.first_error}"
+            self.problems.append(f"{what}: {result.errors} errors, {result.requests} good{first}")
 
     def _added_p50_ms_c1(self, slower: str, faster: str) -> float | None:
         run = self.runs.get("chat_c1")
@@ -206,6 +223,11 @@ class Report:
         """relaygate's own added latency: its p50 minus the pass-through's."""
         return self._added_p50_ms_c1(RELAYGATE, PASSTHROUGH)
 
+    @property
+    def relaygate_over_stock_p50_ms_c1(self) -> float | None:
+        """relaygate's p50 minus the stock pass-through's (its protocol's share included)."""
+        return self._added_p50_ms_c1(RELAYGATE, STOCK)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "meta": self.meta,
@@ -217,8 +239,14 @@ class Report:
                 "passthrough_added_p50_ms_c1": self.passthrough_added_p50_ms_c1,
                 "relaygate_over_passthrough_p50_ms_c1": self.relaygate_over_passthrough_p50_ms_c1,
                 "passthrough_cpu_us_per_request": self.cpu_us["passthrough"],
+                "passthrough_stock_added_p50_ms_c1": self._added_p50_ms_c1(STOCK, DIRECT),
+                "relaygate_over_passthrough_stock_p50_ms_c1": self.relaygate_over_stock_p50_ms_c1,
+                "passthrough_stock_cpu_us_per_request": self.cpu_us["passthrough_stock"],
+                "against_stock_passthrough": self.against_stock(),
             },
             "runs": self.runs,
+            "idle_rss_mb": self.memory.as_dict(),
+            "long_streams": self.long_streams.as_dict() if self.long_streams is not None else None,
             "usage_recording": self.usage.as_dict() if self.usage is not None else None,
             "problems": self.problems,
         }
@@ -230,7 +258,10 @@ class Report:
     def render(self) -> str:
         lines = [f"relaygate served by {self.meta['server']}"] if "server" in self.meta else []
         lines += self._render_table()
-        lines += ["", *self._render_added_latency(), *self._render_cpu()]
+        lines += ["", *self._render_added_latency(), *self._render_cpu(), *self._render_targets()]
+        lines += ["", *self.memory.render()]
+        if self.long_streams is not None:
+            lines += ["", *self.long_streams.render()]
         if self.usage is not None:
             lines += ["", *self.usage.render()]
         lines += [f"PROBLEM: {p}" for p in self.problems]
@@ -238,10 +269,15 @@ class Report:
 
     def _render_table(self) -> list[str]:
         width = max([len(r.scenario) + len(r.unit) + 3 for r in self.rows] + [24])
-        columns = f"{'direct':>10} {'pass-through':>12} {'relaygate':>10} {'direct':>11} {'pass-through':>12}"
-        header = f"{'scenario':<{width}} {columns}"
-        ratios = f"{'relaygate /':>11} {'relaygate /':>12}"
-        return [ratios.rjust(len(header)), header, "-" * len(header), *(r.render(width) for r in self.rows)]
+        sides = ("direct", "stock pt", "rg pt", "relaygate", "direct", "stock pt", "rg pt")
+        header = f"{'scenario':<{width}} " + " ".join(f"{name:>10}" for name in sides)
+        ratios = " ".join(f"{'relaygate /':>10}" for _ in range(3))
+        legend = (
+            "pt: the bare pass-through, on stock uvicorn + pyreqwest (stock) or on relaygate's protocol "
+            "and client settings (rg)"
+        )
+        rows = (r.render(width) for r in self.rows)
+        return [legend, ratios.rjust(len(header)), header, "-" * len(header), *rows]
 
     def _render_added_latency(self) -> list[str]:
         added = self.added_p50_ms_c1
@@ -249,21 +285,47 @@ class Report:
         own = self.relaygate_over_passthrough_p50_ms_c1
         return [
             f"added latency, p50 at c=1: {_ms(added)}",
-            f"pass-through added latency p50 at c=1: {_ms(passthrough)}",
-            f"relaygate's own added p50 over the pass-through: {_ms(own)}",
+            f"stock pass-through added latency p50 at c=1: {_ms(self._added_p50_ms_c1(STOCK, DIRECT))}",
+            f"relaygate's p50 over the stock pass-through: {_ms(self.relaygate_over_stock_p50_ms_c1)}",
+            f"pass-through (relaygate's protocol) added latency p50 at c=1: {_ms(passthrough)}",
+            f"relaygate's own added p50 over that pass-through: {_ms(own)}",
+        ]
+
+    def against_stock(self) -> dict[str, float | None]:
+        """relaygate against the stock pass-through at the high concurrency: CPU per call and
+        throughput as ratios (issue 22's targets: <= 1.4 and >= 0.7)."""
+        high = f"chat_c{self.meta.get('connections')}"
+        run = self.runs.get(high, {})
+        throughput = None
+        if run.get(RELAYGATE) and run.get(STOCK):
+            throughput = _ratio(run[RELAYGATE]["rps"], run[STOCK]["rps"])
+        cpu = _ratio(self.cpu_us["relaygate"].get(high), self.cpu_us["passthrough_stock"].get(high))
+        return {"cpu_per_call_ratio": cpu, "throughput_ratio": throughput}
+
+    def _render_targets(self) -> list[str]:
+        figures = self.against_stock()
+        cpu, throughput = figures["cpu_per_call_ratio"], figures["throughput_ratio"]
+        c = self.meta.get("connections")
+        return [
+            f"relaygate against the stock pass-through at c={c}: CPU per call {_times(cpu)} (target <= 1.4), "
+            f"throughput {_times(throughput)} (target >= 0.7); "
+            f"added p50 at c=1 over direct {_ms(self.added_p50_ms_c1)} (target <= 0.3 ms)"
         ]
 
     def _render_cpu(self) -> list[str]:
-        lines = ["server CPU per request (us):   relaygate  pass-through   upstream (for scale)"]
+        lines = ["server CPU per request (us):  relaygate   rg pt  stock pt  upstream (for scale)"]
         for name, cpu in self.cpu_us["relaygate"].items():
-            passthrough = self.cpu_us["passthrough"].get(name)
-            upstream = self.cpu_us["upstream"].get(name)
-            lines.append(f"  {name:<28} {_us(cpu):>10} {_us(passthrough):>13} {_us(upstream):>10}")
+            others = (self.cpu_us[who].get(name) for who in ("passthrough", "passthrough_stock", "upstream"))
+            lines.append(f"  {name:<26} {_us(cpu):>10} " + " ".join(f"{_us(v):>9}" for v in others))
         return lines
 
 
 def _ms(value: float | None) -> str:
     return f"{value:.3f} ms" if value is not None else "-"
+
+
+def _times(value: float | None) -> str:
+    return f"x{value:.2f}" if value is not None else "-"
 
 
 def _us(value: float | None) -> str:

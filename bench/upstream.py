@@ -2,8 +2,10 @@
 
 A raw ASGI app on uvicorn with uvloop and httptools. `POST /v1/chat/completions` answers a canned
 ~500-byte chat completion with usage, or (when the body asks for `"stream": true`) a canned 20-chunk
-SSE stream, with the OpenAI usage chunk when `stream_options.include_usage` is asked for. Requests
-must carry `Authorization: Bearer <key>`. `GET /v1/models` lists the one model.
+SSE stream, with the OpenAI usage chunk when `stream_options.include_usage` is asked for. A streamed
+request for a model whose id starts with `slow-` gets a slow LLM's answer instead: 20 content events
+100 ms apart (the first at once), then the finish chunk and `[DONE]`. Requests must carry
+`Authorization: Bearer <key>`. `GET /v1/models` lists the one model.
 
     python -m bench.upstream --port 8001 --api-key sk-bench
 """
@@ -11,6 +13,7 @@ must carry `Authorization: Bearer <key>`. `GET /v1/models` lists the one model.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -83,9 +86,22 @@ def stream_events(include_usage: bool) -> list[bytes]:
     return [b"data: " + _compact(o) + b"\n\n" for o in objects] + [b"data: [DONE]\n\n"]
 
 
+def slow_stream_events(include_usage: bool) -> list[bytes]:
+    """The slow answer as `SLOW_EVENTS` pieces sent `SLOW_INTERVAL` apart: the role chunk goes with
+    the first word, and the finish chunk, the usage chunk (if asked for) and `[DONE]` with the last."""
+    events = stream_events(include_usage)
+    first, words, tail = events[:2], events[2 : 1 + len(WORDS)], events[1 + len(WORDS) :]
+    return [b"".join(first), *words[:-1], words[-1] + b"".join(tail)]
+
+
+SLOW_PREFIX = "slow-"  # model ids that get the slow stream
+SLOW_INTERVAL = 0.1  # seconds between two events of the slow stream
 CHAT_BODY = chat_completion_body()
 STREAM = stream_events(include_usage=False)
 STREAM_WITH_USAGE = stream_events(include_usage=True)
+SLOW_STREAM = slow_stream_events(include_usage=False)
+SLOW_STREAM_WITH_USAGE = slow_stream_events(include_usage=True)
+SLOW_EVENTS = len(SLOW_STREAM)
 MODELS_BODY = _compact({"object": "list", "data": [{"id": MODEL, "object": "model", "created": CREATED}]})
 UNAUTHORIZED = _compact(
     {
@@ -104,17 +120,31 @@ JSON_HEADERS = [(b"content-type", b"application/json")]
 SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]
 
 
-def _wants_stream(body: bytes) -> tuple[bool, bool]:
-    """(stream, include_usage), parsing the JSON only when the word "stream" appears at all."""
+def _stream_answer(body: bytes) -> tuple[list[bytes], float] | None:
+    """The stream's pieces and the pause between two, or None for a whole answer; parses the JSON
+    only when the word "stream" appears at all."""
     if b'"stream"' not in body:
-        return False, False
+        return None
     try:
         parsed = json.loads(body)
     except ValueError:
-        return False, False
-    options = parsed.get("stream_options") if isinstance(parsed, dict) else None
-    stream = isinstance(parsed, dict) and parsed.get("stream") is True
-    return stream, stream and isinstance(options, dict) and options.get("include_usage") is True
+        return None
+    if not isinstance(parsed, dict) or parsed.get("stream") is not True:
+        return None
+    options = parsed.get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    if str(parsed.get("model", "")).startswith(SLOW_PREFIX):
+        return (SLOW_STREAM_WITH_USAGE if include_usage else SLOW_STREAM), SLOW_INTERVAL
+    return (STREAM_WITH_USAGE if include_usage else STREAM), 0.0
+
+
+async def send_stream(send: Send, pieces: list[bytes], interval: float) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+    for index, piece in enumerate(pieces):
+        if interval and index:
+            await asyncio.sleep(interval)
+        await send({"type": "http.response.body", "body": piece, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def make_app(api_key: str) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
@@ -139,14 +169,11 @@ def make_app(api_key: str) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
             return
         path = scope["path"]
         if path == "/v1/chat/completions" and scope["method"] == "POST":
-            stream, include_usage = _wants_stream(body)
-            if not stream:
+            answer = _stream_answer(body)
+            if answer is None:
                 await respond(send, 200, JSON_HEADERS, CHAT_BODY)
-                return
-            await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
-            for event in STREAM_WITH_USAGE if include_usage else STREAM:
-                await send({"type": "http.response.body", "body": event, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
+            else:
+                await send_stream(send, *answer)
         elif path == "/v1/models":
             await respond(send, 200, JSON_HEADERS, MODELS_BODY)
         else:
