@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.catalog import ROLES
+from relaygate.control.key_protocol import ApiKeyObject
 from relaygate.crypto import display_prefix, hash_api_key, new_api_key
 from relaygate.store import repository
 from relaygate.store.records import ApiKey, new_id, utcnow
@@ -48,7 +49,7 @@ async def ensure_bootstrap_key(engine: AsyncEngine, secret: str) -> ApiKey:
 def key_object(
     key: ApiKey, secret: str | None = None, *, extras: dict[str, object] | None = None
 ) -> dict[str, object]:
-    """The key as /v2/api-keys shows it; ``extras`` holds its ``limits`` and ``budget``."""
+    """The key as /v2/api-keys shows it (absent values omitted); ``extras``: its ``limits`` and ``budget``."""
     body: dict[str, object] = {
         "id": key.id,
         "object": "api_key",
@@ -65,4 +66,4 @@ def key_object(
     body.update(extras or {})
     if secret is not None:
         body["key"] = secret
-    return body
+    return ApiKeyObject.model_validate(body).model_dump(mode="json")

@@ -305,12 +305,10 @@ def _usage_contract(route: Any) -> None:
                 "total_tokens": 42 + 2 * n,
                 "cost": 0.00004 + n * 1e-6,
                 "latency_ms": 180.0 + 9 * n,
-                "api_key_id": None,
-                "identity_id": None,
-            }
+            }  # api_key_id, identity_id, error_code...: absent, as for a call without them
             for n in range(12)
         ]
-        route.fulfill(json={"object": "list", "data": events, "next_cursor": None})
+        route.fulfill(json={"object": "list", "data": events})  # the last page: no next_cursor
         return
     series: list[dict[str, Any]] = []
     for hour in range(24):

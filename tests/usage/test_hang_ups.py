@@ -61,7 +61,7 @@ def test_hanging_up_after_done_while_the_upstream_ends_late_is_a_success(
     assert text == whole
     assert time.monotonic() - started < 2.0, "the client had its answer before the upstream's end"
     event = usage_event(workspace, request_id)
-    assert (event["status"], event["error_code"]) == (200, None)
+    assert (event["status"], "error_code" in event) == (200, False)
     for field in ("prompt_tokens", "completion_tokens", "total_tokens", "cost_nano", "estimated"):
         assert event[field] == expected[field], field
 
@@ -81,7 +81,7 @@ def test_an_upstream_that_breaks_off_after_done_still_answered_whole(
     assert '"error"' not in body
     assert _text_of(body) == whole
     event = usage_event(workspace, request_id)
-    assert (event["status"], event["error_code"]) == (200, None)
+    assert (event["status"], "error_code" in event) == (200, False)
     assert event["completion_tokens"] > 0
 
 

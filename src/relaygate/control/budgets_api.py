@@ -24,6 +24,7 @@ from relaygate.usage.pricing import NANO_PER_USD, nano_to_usd
 from relaygate.usage.query import iso
 
 from .auth import admin, runtime_of
+from .key_protocol import BudgetDeleted, BudgetList, BudgetObject
 from .limit_schemas import BudgetCreate, BudgetFields, BudgetSpec, BudgetUpdate, KeyLimits
 
 router = APIRouter(prefix="/v2/budgets", tags=["budgets"])
@@ -43,21 +44,21 @@ async def _spent_usd(runtime: Runtime, budget: Budget) -> float | None:
     return float(nano_to_usd(spent))
 
 
-async def budget_object(runtime: Runtime, budget: Budget) -> dict[str, Any]:
-    return {
-        "id": budget.id,
-        "object": "budget",
-        "scope": budget.scope,
-        "subject_id": budget.subject_id,
-        "amount_usd": None if budget.amount_nano is None else float(nano_to_usd(budget.amount_nano)),
-        "period": budget.period,
-        "spent_usd": await _spent_usd(runtime, budget),
-        "requests_per_minute": budget.requests_per_minute,
-        "tokens_per_minute": budget.tokens_per_minute,
-        "expires_at": iso(budget.expires_at) if budget.expires_at else None,
-        "created": iso(budget.created_at),
-        "updated": iso(budget.updated_at),
-    }
+async def budget_object(runtime: Runtime, budget: Budget) -> BudgetObject:
+    return BudgetObject(
+        id=budget.id,
+        object="budget",
+        scope=budget.scope,
+        subject_id=budget.subject_id,
+        amount_usd=None if budget.amount_nano is None else float(nano_to_usd(budget.amount_nano)),
+        period=budget.period,
+        spent_usd=await _spent_usd(runtime, budget),
+        requests_per_minute=budget.requests_per_minute,
+        tokens_per_minute=budget.tokens_per_minute,
+        expires_at=iso(budget.expires_at) if budget.expires_at else None,
+        created=iso(budget.created_at),
+        updated=iso(budget.updated_at),
+    )
 
 
 def _not_found(budget_id: str) -> NotFound:
@@ -95,7 +96,7 @@ async def _changed(runtime: Runtime) -> None:
 
 
 @router.post("", summary="Create a budget or rate limit for the workspace, an api key or an identity")
-async def create_budget(body: BudgetCreate, request: Request, principal: Admin) -> dict[str, Any]:
+async def create_budget(body: BudgetCreate, request: Request, principal: Admin) -> BudgetObject:
     runtime = runtime_of(request)
     await _check_subject(runtime, principal, body.scope, body.subject_id)
     fields = {"scope": body.scope, "subject_id": body.subject_id, **_fields(body, only_set=False)}
@@ -110,16 +111,16 @@ async def list_budgets(
     principal: Admin,
     scope: Annotated[str | None, Query(max_length=16)] = None,
     subject_id: Annotated[str | None, Query(max_length=128)] = None,
-) -> dict[str, Any]:
+) -> BudgetList:
     runtime = runtime_of(request)
     budgets = await store.list_budgets(
         runtime.engine, principal.workspace_id, scope=scope, subject_id=subject_id
     )
-    return {"object": "list", "data": [await budget_object(runtime, budget) for budget in budgets]}
+    return BudgetList(object="list", data=[await budget_object(runtime, budget) for budget in budgets])
 
 
 @router.get("/{budget_id}", summary="One budget, with what its scope spent this period")
-async def get_budget(budget_id: str, request: Request, principal: Admin) -> dict[str, Any]:
+async def get_budget(budget_id: str, request: Request, principal: Admin) -> BudgetObject:
     runtime = runtime_of(request)
     budget = await store.get_budget(runtime.engine, principal.workspace_id, budget_id)
     if budget is None:
@@ -130,7 +131,7 @@ async def get_budget(budget_id: str, request: Request, principal: Admin) -> dict
 @router.patch("/{budget_id}", summary="Change a budget; fields sent as null are cleared")
 async def update_budget(
     budget_id: str, body: BudgetUpdate, request: Request, principal: Admin
-) -> dict[str, Any]:
+) -> BudgetObject:
     runtime = runtime_of(request)
     budget = await store.update_budget(runtime.engine, principal.workspace_id, budget_id, _fields(body, True))
     if budget is None:
@@ -140,12 +141,12 @@ async def update_budget(
 
 
 @router.delete("/{budget_id}", summary="Delete a budget; its limits stop at once")
-async def delete_budget(budget_id: str, request: Request, principal: Admin) -> dict[str, Any]:
+async def delete_budget(budget_id: str, request: Request, principal: Admin) -> BudgetDeleted:
     runtime = runtime_of(request)
     if not await store.delete_budgets(runtime.engine, principal.workspace_id, budget_id=budget_id):
         raise _not_found(budget_id)
     await _changed(runtime)
-    return {"id": budget_id, "object": "budget", "deleted": True}
+    return BudgetDeleted(id=budget_id, object="budget", deleted=True)
 
 
 # -- the api key fields -------------------------------------------------------------
@@ -166,9 +167,7 @@ async def key_extras(runtime: Runtime, workspace_id: str) -> dict[str, dict[str,
         if entry is None or budget.amount_nano is None or entry["budget"] is not None:
             continue
         full = await budget_object(runtime, budget)
-        entry["budget"] = {
-            name: full[name] for name in ("id", "amount_usd", "period", "spent_usd", "expires_at")
-        }
+        entry["budget"] = full.model_dump(include={"id", "amount_usd", "period", "spent_usd", "expires_at"})
     return extras
 
 

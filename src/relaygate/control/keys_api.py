@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
@@ -13,6 +13,7 @@ from relaygate.store import repository
 
 from .auth import admin, runtime_of
 from .budgets_api import key_extras, set_key_limits
+from .key_protocol import ApiKeyDeleted, ApiKeyList, ApiKeyObject
 from .limit_schemas import KeyLimits
 from .schemas import ApiKeyCreate, ApiKeyUpdate
 
@@ -21,7 +22,7 @@ Admin = Annotated[Principal, Depends(admin)]
 
 
 @router.post("", summary="Create a key; its secret is in this answer only")
-async def create_key(body: ApiKeyCreate, request: Request, principal: Admin) -> dict[str, Any]:
+async def create_key(body: ApiKeyCreate, request: Request, principal: Admin) -> ApiKeyObject:
     runtime = runtime_of(request)
     record, secret = await issue_key(runtime.engine, principal.workspace_id, role=body.role, name=body.name)
     if body.limits is not None or body.budget is not None:
@@ -29,19 +30,20 @@ async def create_key(body: ApiKeyCreate, request: Request, principal: Admin) -> 
     else:
         await runtime.catalog.refresh()
     extras = await key_extras(runtime, principal.workspace_id)
-    return key_object(record, secret, extras=extras.get(record.id))
+    return ApiKeyObject.model_validate(key_object(record, secret, extras=extras.get(record.id)))
 
 
 @router.get("", summary="List this workspace's keys (never their secrets), with limits and budgets")
-async def list_keys(request: Request, principal: Admin) -> dict[str, Any]:
+async def list_keys(request: Request, principal: Admin) -> ApiKeyList:
     runtime = runtime_of(request)
     keys = await repository.list_keys(runtime.engine, principal.workspace_id)
     extras = await key_extras(runtime, principal.workspace_id)
-    return {"object": "list", "data": [key_object(key, extras=extras.get(key.id)) for key in keys]}
+    data = [ApiKeyObject.model_validate(key_object(key, extras=extras.get(key.id))) for key in keys]
+    return ApiKeyList(object="list", data=data)
 
 
 @router.patch("/{key_id}", summary="Change a key's limits or budget")
-async def update_key(key_id: str, body: ApiKeyUpdate, request: Request, principal: Admin) -> dict[str, Any]:
+async def update_key(key_id: str, body: ApiKeyUpdate, request: Request, principal: Admin) -> ApiKeyObject:
     runtime = runtime_of(request)
     key = next(
         (k for k in await repository.list_keys(runtime.engine, principal.workspace_id) if k.id == key_id),
@@ -56,7 +58,7 @@ async def update_key(key_id: str, body: ApiKeyUpdate, request: Request, principa
         runtime, principal, key_id, limits, body.budget, replace_budget="budget" in body.model_fields_set
     )
     extras = await key_extras(runtime, principal.workspace_id)
-    return key_object(key, extras=extras.get(key_id))
+    return ApiKeyObject.model_validate(key_object(key, extras=extras.get(key_id)))
 
 
 def _key_not_found(key_id: str) -> NotFound:
@@ -64,10 +66,10 @@ def _key_not_found(key_id: str) -> NotFound:
 
 
 @router.delete("/{key_id}", summary="Revoke a key, at once")
-async def revoke_key(key_id: str, request: Request, principal: Admin) -> dict[str, Any]:
+async def revoke_key(key_id: str, request: Request, principal: Admin) -> ApiKeyDeleted:
     runtime = runtime_of(request)
     revoked = await repository.revoke_key(runtime.engine, principal.workspace_id, key_id)
     if revoked is None:
         raise _key_not_found(key_id)
     await runtime.catalog.refresh()
-    return {"id": key_id, "object": "api_key", "deleted": True, "revoked": True}
+    return ApiKeyDeleted(id=key_id, object="api_key", deleted=True, revoked=True)

@@ -18,6 +18,7 @@ from relaygate.store.records import Model
 from relaygate.upstream.probe import Check, CheckListener
 
 from .auth import admin, runtime_of
+from .model_protocol import ModelDeleted, ModelList, ModelObject
 from .model_view import model_object
 from .schemas import ModelCreate, ModelUpdate
 
@@ -35,7 +36,7 @@ def _event(name: str, data: Any) -> bytes:
 
 async def _respond(
     request: Request, operation: Callable[[CheckListener | None], Awaitable[Model]]
-) -> dict[str, Any] | StreamingResponse:
+) -> ModelObject | StreamingResponse:
     """Run a probing operation; with ``Accept: text/event-stream`` report each check live."""
     if not _wants_events(request):
         return model_object(await operation(None))
@@ -47,7 +48,7 @@ async def _respond(
     async def run() -> None:
         try:
             model = await operation(listener)
-            await queue.put(_event("model", model_object(model)))
+            await queue.put(_event("model", model_object(model).model_dump(mode="json")))
         except RelaygateError as error:
             await queue.put(_event("error", error.body()))
         finally:
@@ -66,13 +67,21 @@ async def _respond(
     return StreamingResponse(events(), media_type="text/event-stream", headers={"cache-control": "no-cache"})
 
 
-@router.post("/openai-like", summary="Create an OpenAI-compatible model (probed before it is stored)")
+@router.post(
+    "/openai-like",
+    summary="Create an OpenAI-compatible model (probed before it is stored)",
+    response_model=ModelObject,
+)
 async def create_model(body: ModelCreate, request: Request, principal: Admin) -> Any:
     service = runtime_of(request).models
     return await _respond(request, lambda listener: service.create(principal.workspace_id, body, listener))
 
 
-@router.patch("/openai-like/{model_id}", summary="Update a model (re-probed when its connection changes)")
+@router.patch(
+    "/openai-like/{model_id}",
+    summary="Update a model (re-probed when its connection changes)",
+    response_model=ModelObject,
+)
 async def update_model(model_id: str, body: ModelUpdate, request: Request, principal: Admin) -> Any:
     service = runtime_of(request).models
     return await _respond(
@@ -81,27 +90,30 @@ async def update_model(model_id: str, body: ModelUpdate, request: Request, princ
 
 
 @router.get("", summary="List this workspace's models")
-async def list_models(request: Request, principal: Admin) -> dict[str, Any]:
+async def list_models(request: Request, principal: Admin) -> ModelList:
     models = await runtime_of(request).models.list(principal.workspace_id)
-    return {"object": "list", "data": [model_object(model) for model in models]}
+    return ModelList(object="list", data=[model_object(model) for model in models])
 
 
 @router.get("/{model_id}", summary="Get one model")
-async def get_model(model_id: str, request: Request, principal: Admin) -> dict[str, Any]:
+async def get_model(model_id: str, request: Request, principal: Admin) -> ModelObject:
     runtime = runtime_of(request)
-    body = model_object(await runtime.models.get(principal.workspace_id, model_id))
+    model = await runtime.models.get(principal.workspace_id, model_id)
     # relaygate's own addition to the seeds/003 object: this process's breaker for the upstream.
-    body["metadata"]["circuit_breaker"] = runtime.breakers.state_of(body["id"])
-    return body
+    return model_object(model, circuit_breaker=runtime.breakers.state_of(model.id))
 
 
 @router.delete("/{model_id}", summary="Delete a model")
-async def delete_model(model_id: str, request: Request, principal: Admin) -> dict[str, Any]:
+async def delete_model(model_id: str, request: Request, principal: Admin) -> ModelDeleted:
     await runtime_of(request).models.delete(principal.workspace_id, model_id)
-    return {"id": model_id, "object": "model", "deleted": True}
+    return ModelDeleted(id=model_id, object="model", deleted=True)
 
 
-@router.post("/{model_id}/validate", summary="Probe a stored model again and record the result")
+@router.post(
+    "/{model_id}/validate",
+    summary="Probe a stored model again and record the result",
+    response_model=ModelObject,
+)
 async def validate_model(model_id: str, request: Request, principal: Admin) -> Any:
     service = runtime_of(request).models
     return await _respond(

@@ -20,6 +20,7 @@ from relaygate.store.records import utcnow
 from relaygate.usage import query
 
 from .auth import admin, runtime_of
+from .usage_protocol import UsageEventList, UsageReport
 
 router = APIRouter(prefix="/v2/usage", tags=["usage"])
 Admin = Annotated[Principal, Depends(admin)]
@@ -72,6 +73,8 @@ _EVENT_COLUMNS = (
 )
 
 
+# Each endpoint answers CSV too (``?format=csv``); the JSON answer's schema is its response model.
+_CSV_TOO: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
@@ -151,7 +154,12 @@ def _csv_response(body: str | AsyncIterator[str], name: str) -> Response:
     return StreamingResponse(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
-@router.get("", summary="Totals and a time series of this workspace's router calls")
+@router.get(
+    "",
+    summary="Totals and a time series of this workspace's router calls",
+    response_model=UsageReport,
+    responses=_CSV_TOO,
+)
 async def usage(
     request: Request,
     principal: Admin,
@@ -167,7 +175,12 @@ async def usage(
     return _csv_response("".join(lines), "usage")
 
 
-@router.get("/events", summary="This workspace's usage events, newest first (cursor pagination)")
+@router.get(
+    "/events",
+    summary="This workspace's usage events, newest first (cursor pagination)",
+    response_model=UsageEventList,
+    responses=_CSV_TOO,
+)
 async def events(
     request: Request,
     principal: Admin,

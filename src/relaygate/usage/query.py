@@ -150,6 +150,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def event_object(row: Any) -> dict[str, Any]:
+    """One event; a value it lacks is None: omitted from JSON (``UsageEvent``), an empty CSV cell."""
     return {
         "id": row.id,
         "object": "usage.event",
@@ -186,7 +187,7 @@ def event_object(row: Any) -> dict[str, Any]:
         "thread_tags": row.thread_tags,
         "name": row.name,
         "metadata": row.request_metadata,
-        "request_body": row.request_body,  # null unless body logging is on (RELAYGATE_LOG_BODIES)
+        "request_body": row.request_body,  # None unless body logging is on (RELAYGATE_LOG_BODIES)
         "response_body": row.response_body,
     }
 
