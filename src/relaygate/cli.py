@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shlex
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from relaygate import __version__, catalog_sync
+from relaygate import __version__, catalog_sync, data_folder
+from relaygate.control.schemas import Text128, WorkspaceName
 from relaygate.crypto import CryptoError, MasterKey, load_master_key
 from relaygate.keys import ensure_bootstrap_key, issue_key, key_object
 from relaygate.security import key_rotation
@@ -22,6 +26,40 @@ from relaygate.store.database import create_engine
 
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit status 1."""
+
+
+_KEY_NAME = TypeAdapter(Text128)
+_WORKSPACE_NAME = TypeAdapter(WorkspaceName)
+
+
+def _key_name(value: str) -> str:
+    """A key's label, under the rule the API applies to it (``control.schemas.Text128``)."""
+    try:
+        return _KEY_NAME.validate_python(value)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(exc.errors()[0]["msg"]) from None
+
+
+def _workspace_name(value: str) -> str:
+    """A workspace name (``control.schemas.WorkspaceName``): a slug, as it appears in logs and metrics."""
+    try:
+        return _WORKSPACE_NAME.validate_python(value)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"invalid workspace name {value!r}: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        ) from None
+
+
+def _ensure_store(settings: Settings, *, create: bool) -> None:
+    """``create`` (init, serve): make the data folder complete; otherwise refuse to make an empty store."""
+    if create:
+        data_folder.create_private_folder(settings.home)
+        load_master_key(settings.master_key, settings.master_key_file)
+        return
+    missing = data_folder.missing_store(settings)
+    if missing is not None:
+        raise CommandError(missing)
 
 
 async def _prepare_store(settings: Settings, engine: AsyncEngine) -> None:
@@ -35,10 +73,14 @@ async def _prepare_store(settings: Settings, engine: AsyncEngine) -> None:
 
 
 def _with_store(
-    settings: Settings, work: Callable[[AsyncEngine], Awaitable[Any]], *, announce: bool = False
+    settings: Settings,
+    work: Callable[[AsyncEngine], Awaitable[Any]],
+    *,
+    announce: bool = False,
+    create: bool = False,
 ) -> Any:
     """Run ``work`` against the store; ``announce``: it wrote, tell running servers via Redis."""
-    load_master_key(settings.master_key, settings.master_key_file)  # the home is complete from the start
+    _ensure_store(settings, create=create)
 
     async def run() -> Any:
         engine = create_engine(settings)
@@ -81,7 +123,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
         record, secret = await issue_key(engine, workspace.id, role="admin", name=args.name)
         return {**key_object(record, secret), "workspace": workspace.name}
 
-    _print_key(args, _with_store(settings, work, announce=True))
+    _print_key(args, _with_store(settings, work, announce=True, create=True))
     return 0
 
 
@@ -103,10 +145,19 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
     keys = _with_store(settings, work)
     if args.json:
         print(json.dumps(keys, indent=2))
-    for key in [] if args.json else keys:
-        state = "revoked" if key["revoked"] else "active"
-        print(f"{key['id']}  {key['prefix']}…  {key['role']:6}  {state:7}  {key['name']}")
+        return 0
+    rows = [
+        (key["id"], f"{key['prefix']}…", key["role"], "revoked" if key["revoked"] else "active", key["name"])
+        for key in keys
+    ]
+    _print_table(("ID", "PREFIX", "ROLE", "STATE", "NAME"), rows)
     return 0
+
+
+def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
+    for row in (header, *rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,9 +176,17 @@ def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
         workspace_id = await _workspace_id(engine, args.workspace)
         return await repository.list_models(engine, workspace_id)
 
-    for model in _with_store(settings, work):
-        state = "enabled" if model.enabled else "disabled"
-        print(f"{model.id}  {model.router_id}  {model.model_type}  {state}  {model.base_url}")
+    rows = [
+        (
+            model.id,
+            model.router_id,
+            model.model_type,
+            "enabled" if model.enabled else "disabled",
+            model.base_url,
+        )
+        for model in _with_store(settings, work)
+    ]
+    _print_table(("ID", "ROUTER ID", "TYPE", "STATE", "BASE URL"), rows)
     return 0
 
 
@@ -148,6 +207,8 @@ def cmd_rotate_master_key(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    _ensure_store(settings, create=False)
+
     async def run() -> str | None:
         engine = create_engine(settings)
         try:
@@ -166,15 +227,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             await ensure_bootstrap_key(engine, settings.bootstrap_key)
         return len(await repository.list_keys(engine))
 
-    key_count = _with_store(settings, prepare)
+    key_count = _with_store(settings, prepare, create=True)
     where = f"http://{args.host}:{args.port}"
     print(
         f"relaygate {__version__} on {where}  (router: {where}/v3/router, data: {settings.home})", flush=True
     )
     if key_count == 0:
+        home = shlex.quote(str(settings.home))
         print(
             "No API keys yet. Create a workspace and its first admin key with:\n"
-            f"  RELAYGATE_HOME={settings.home} relaygate init --workspace default",
+            f"  RELAYGATE_HOME={home} {_own_command()} init --workspace default",
             flush=True,
         )
     if (args.server or settings.server) == "granian":
@@ -185,51 +247,89 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="relaygate", description="Self-hosted AI Router.")
-    parser.add_argument("--version", action="version", version=f"relaygate {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+def _own_command() -> str:
+    """This relaygate's command line, working from any folder whatever PATH holds."""
+    launched = Path(sys.argv[0]).resolve()
+    if launched.name == "relaygate" and launched.is_file():
+        return shlex.quote(str(launched))
+    beside = Path(sys.executable).absolute().with_name("relaygate")  # the venv's script; not resolved
+    if beside.is_file():
+        return shlex.quote(str(beside))
+    return f"{shlex.quote(sys.executable)} -m relaygate"
 
-    serve = commands.add_parser("serve", help="start the server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=1)
+
+def _workspace_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--workspace", required=True, type=_workspace_name, metavar="NAME", help=what)
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _add_serve(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="start the server (creates the data folder if needed)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: %(default)s)")
     serve.add_argument(
         "--server", choices=SERVERS, default=None, help="HTTP server (default: $RELAYGATE_SERVER or uvicorn)"
     )
     serve.set_defaults(handler=cmd_serve)
 
+
+def _add_init(commands: Any) -> None:
     init = commands.add_parser("init", help="create a workspace and print its first admin key")
-    init.add_argument("--workspace", required=True)
-    init.add_argument("--name", default="admin", help="label of the admin key")
-    init.add_argument("--json", action="store_true")
+    _workspace_option(init, "name of the new workspace")
+    init.add_argument("--name", default="admin", type=_key_name, help="label of the admin key")
+    _json_option(init)
     init.set_defaults(handler=cmd_init)
 
-    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
-        dest="keys_command", required=True
-    )
+
+def _add_keys(commands: Any) -> None:
+    group = commands.add_parser("keys", help="manage API keys")
+    keys = group.add_subparsers(dest="keys_command", title="subcommands", help="what to do with keys")
+    group.set_defaults(group=group)
     create = keys.add_parser("create", help="create a key and print it")
-    create.add_argument("--workspace", required=True)
-    create.add_argument("--role", choices=("admin", "router"), default="router")
-    create.add_argument("--name", default="key")
-    create.add_argument("--json", action="store_true")
+    _workspace_option(create, "workspace the key belongs to")
+    create.add_argument(
+        "--role",
+        choices=("admin", "router"),
+        default="router",
+        help="admin: manage and route; router: route only (default: %(default)s)",
+    )
+    create.add_argument("--name", default="key", type=_key_name, help="label of the key")
+    _json_option(create)
     create.set_defaults(handler=cmd_keys_create)
     listing = keys.add_parser("list", help="list a workspace's keys")
-    listing.add_argument("--workspace", required=True)
-    listing.add_argument("--json", action="store_true")
+    _workspace_option(listing, "workspace whose keys to list")
+    _json_option(listing)
     listing.set_defaults(handler=cmd_keys_list)
     revoke = keys.add_parser("revoke", help="revoke a key")
-    revoke.add_argument("--workspace", required=True)
-    revoke.add_argument("key_id")
+    _workspace_option(revoke, "workspace the key belongs to")
+    revoke.add_argument("key_id", help="id of the key, as `relaygate keys list` shows it")
     revoke.set_defaults(handler=cmd_keys_revoke)
 
-    models = commands.add_parser("models", help="inspect models").add_subparsers(
-        dest="models_command", required=True
-    )
+
+def _add_models(commands: Any) -> None:
+    group = commands.add_parser("models", help="inspect models")
+    models = group.add_subparsers(dest="models_command", title="subcommands", help="what to do with models")
+    group.set_defaults(group=group)
     models_list = models.add_parser("list", help="list a workspace's models")
-    models_list.add_argument("--workspace", required=True)
+    _workspace_option(models_list, "workspace whose models to list")
     models_list.set_defaults(handler=cmd_models_list)
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="relaygate",
+        description="Self-hosted AI Router. Data lives in $RELAYGATE_HOME (default ./relaygate-data).",
+    )
+    parser.add_argument("--version", action="version", version=f"relaygate {__version__}")
+    commands = parser.add_subparsers(dest="command", title="commands", help="what to do")
+    _add_serve(commands)
+    _add_init(commands)
+    _add_keys(commands)
+    _add_models(commands)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
     rotate = commands.add_parser("rotate-master-key", help="re-encrypt upstream keys under a new master key")
     rotate.add_argument("--grace", type=float, default=2.0, help="seconds between new key and re-encryption")
@@ -239,12 +339,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(line: str) -> None:
+    print(f"relaygate: {line}", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace, Settings], int] | None = getattr(args, "handler", None)
+    if handler is None:  # a command group without its subcommand: show what it offers
+        group: argparse.ArgumentParser = getattr(args, "group", parser)
+        group.print_help(sys.stderr)
+        return 2
     try:
         settings = Settings.from_env()
-        handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+        _say(data_folder.describe(settings))
+        for change in data_folder.tighten(data_folder.private_paths(settings)):
+            _say(change)
         return handler(args, settings)
     except (CommandError, SettingsError) as exc:
-        print(f"relaygate: {exc}", file=sys.stderr)
+        _say(str(exc))
         return 1

@@ -42,6 +42,7 @@ def write_secret_file(path: Path, text: str) -> None:
     temporary = path.with_name(path.name + ".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
+        os.fchmod(fd, 0o600)  # a temporary file left behind by a crash keeps its own mode otherwise
         os.write(fd, text.encode())
         os.fsync(fd)
     finally:

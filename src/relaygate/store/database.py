@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from relaygate.data_folder import create_private_file, sqlite_file
 from relaygate.settings import Settings
 
 _CONNECT_TIMEOUT_S = 5.0
@@ -46,7 +47,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
-        settings.home.mkdir(parents=True, exist_ok=True)
+        database = sqlite_file(settings.database_url)
+        if database is not None and not database.exists():
+            create_private_file(database)  # SQLite gives its -wal and -shm files the same mode
         engine = create_async_engine(settings.database_url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
