@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from typing import Any
 
 import httpx
@@ -64,10 +65,15 @@ def test_huge_integers_do_not_break_the_router(workspace: Workspace, chat_model:
     assert _post(workspace, raw).status_code < 500
 
 
-def _raw_request(server: RelaygateServer, head: bytes) -> bytes:
+def _raw_request(server: RelaygateServer, head: bytes, piece: int | None = None) -> bytes:
+    """``head`` sent whole, or ``piece`` bytes at a time with a pause between (one socket read each)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            sock.sendall(head)
+            for start in range(0, len(head), piece or len(head)):
+                sock.sendall(head[start : start + (piece or len(head))])
+                if piece:
+                    time.sleep(0.002)
         chunks = []
         while True:
             try:
@@ -110,3 +116,35 @@ def test_bad_content_length_is_400(relaygate: RelaygateServer) -> None:
     )
     answer = _raw_request(relaygate, head)
     assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+
+
+HEAD_LIMIT = 64 * 1024  # RELAYGATE_MAX_HEADER_BYTES, the default
+
+
+def _head_of(path: str, key: str, size: int) -> bytes:
+    """A request head of exactly ``size`` bytes (request line, headers, blank line), padded in one header."""
+    start = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {key}\r\nX-Pad: "
+    end = b"\r\n\r\n"
+    return start.encode() + b"a" * (size - len(start) - len(end)) + end
+
+
+@pytest.mark.parametrize("path", ["/v3/router/models", "/v2/models"])
+@pytest.mark.parametrize("piece", [None, 1000], ids=["one-send", "many-sends"])
+@pytest.mark.parametrize(
+    ("size", "status"), [(HEAD_LIMIT, b"200"), (HEAD_LIMIT + 1, b"431"), (100 * 1024, b"431")]
+)
+def test_the_head_bound_holds_however_the_head_arrives(
+    relaygate: RelaygateServer, path: str, piece: int | None, size: int, status: bytes
+) -> None:
+    head = _head_of(path, relaygate.admin_key, size)
+    assert len(head) == size
+    answer = _raw_request(relaygate, head, piece)
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:200]
+
+
+def test_a_big_head_behind_a_pipelined_request_is_refused(relaygate: RelaygateServer) -> None:
+    first = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    answer = _raw_request(relaygate, first + _head_of("/v3/router/models", relaygate.admin_key, 100 * 1024))
+    # The refusal goes out as soon as the head is refused, so it may come before the first answer.
+    assert b"HTTP/1.1 200" in answer, answer[:400]
+    assert b"HTTP/1.1 431" in answer, answer[:400]

@@ -17,6 +17,7 @@ from relaygate.store.database import UNAVAILABLE, is_unavailable
 from relaygate.studio import studio_routes
 
 from . import budgets_api, health, keys_api, models_api, usage_api
+from .admission import ControlAdmission
 from .security_headers import SecurityHeaders
 
 log = logging.getLogger("relaygate.control")
@@ -35,15 +36,19 @@ async def _relaygate_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def _location(loc: tuple[Any, ...]) -> str:
-    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
-    return ".".join(parts)
+    """The field's dotted path (``messages.0.role``); its first part says where it came from (body, query)."""
+    return ".".join(str(part) for part in loc[1:])
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = exc.errors()
     # Quote where and what, never the submitted value: it may be a secret.
-    first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
+    first: dict[str, Any] = problems[0] if problems else {"loc": (), "msg": "invalid request"}
+    if first.get("type") == "json_invalid":  # its loc ends in a character offset, not a field
+        reason = first.get("ctx", {}).get("error", "JSON decode error")
+        message = f"The request body is not valid JSON ({reason})."
+        return _error(400, message, "invalid_request_error", code="invalid_json")
     where = _location(tuple(first.get("loc", ())))
     message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
     if len(problems) > 1:
@@ -87,6 +92,8 @@ def build_control_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    # The first added is the innermost: refusals of admission get the security headers too.
+    app.add_middleware(ControlAdmission, runtime=runtime, max_body=runtime.settings.max_control_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(RelaygateError, _relaygate_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -3,10 +3,16 @@
 httptools buffers a header until it is complete and uvicorn sets no limit of its own
 (``h11_max_incomplete_event_size`` applies to the h11 parser only): a client could make
 one process hold megabytes per connection before our application sees a byte. This
-subclass counts what arrives while a request head is being read and answers
-``431 Request Header Fields Too Large`` (and closes) once it passes
-``RELAYGATE_MAX_HEADER_BYTES``; at most one more socket read (256 KiB) is buffered
-before the check. The cost is one addition per received packet.
+subclass answers ``431 Request Header Fields Too Large`` (and closes) once a head passes
+``RELAYGATE_MAX_HEADER_BYTES``, however its bytes arrive, in two checks:
+
+- while a head is incomplete, by the bytes received since it began (rounded down to the
+  start of the socket read it began in), checked after each read: at most one more read
+  (256 KiB) is buffered;
+- when a head is complete, by its parsed size (``request_head.py``), so a head that
+  arrives whole within one read, or completes in the read that takes it past the bound,
+  is refused too. That size is worked out only when the bytes received since the head
+  began pass the bound, so a normal request pays one subtraction.
 
 It also hands uvicorn a ``CoalescingTransport``, so a response's head and its first
 body bytes go out in one socket write (see ``write_coalescing.py``).
@@ -20,7 +26,7 @@ from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from relaygate.errors import error_body
+from relaygate.security.request_head import head_size, refusal_body
 from relaygate.settings import Settings
 from relaygate.write_coalescing import CoalescingTransport
 
@@ -37,8 +43,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_limit = head_limit()
-        self._reading_head = True
-        self._head_bytes = 0
+        self._received = 0  # bytes received on this connection
+        self._read_start = 0  # where the current socket read begins in them
+        self._head_start = 0  # where the current head begins, rounded down to its read
+        self._reading_head = False
         self._refused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -49,31 +57,44 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # the rest of a refused head, read only so that closing sends no reset
-        if not self._reading_head:
-            super().data_received(data)
-            return
-        # Feed first: this packet may finish the head and carry body bytes after it.
-        self._head_bytes += len(data)
+        self._read_start = self._received
+        self._received += len(data)
         super().data_received(data)
-        if self._reading_head and self._head_bytes > self._head_limit:
+        if self._reading_head and self._received - self._head_start > self._head_limit:
             self._refuse_head()
 
+    def on_message_begin(self) -> None:
+        # A head's first byte: it began in this read. A keep-alive request's head begins
+        # with its read, so only pipelined heads are rounded down (to their whole read).
+        self._reading_head = True
+        self._head_start = self._read_start
+        super().on_message_begin()
+
     def on_headers_complete(self) -> None:
+        if self._refused:
+            return  # a pipelined request behind a refused head, in the same read
+        if (
+            self._received - self._head_start > self._head_limit
+            and self._parsed_head_size() > self._head_limit
+        ):
+            self._refuse_head()
+            return
         self._reading_head = False
-        self._head_bytes = 0
         super().on_headers_complete()
 
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
     def on_message_complete(self) -> None:
-        super().on_message_complete()
-        self._reading_head = True
+        if not self._refused:
+            super().on_message_complete()
+
+    def _parsed_head_size(self) -> int:
+        return head_size(len(self.parser.get_method()), len(self.url), self.headers)
 
     def _refuse_head(self) -> None:
-        body = error_body(
-            431,
-            f"The request line and headers exceed {self._head_limit} bytes (RELAYGATE_MAX_HEADER_BYTES).",
-            "invalid_request_error",
-            "request_header_fields_too_large",
-        )
+        body = refusal_body(self._head_limit)
         head = (
             b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
             b"content-type: application/json\r\n"

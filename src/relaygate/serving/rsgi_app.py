@@ -4,7 +4,9 @@
   before the worker takes its first request; a failure there ends the worker, which
   ends the server, as a failed uvicorn lifespan does.
 - ``__rsgi__`` serves a request through the RSGI bridge and keeps its task in the
-  in-flight set.
+  in-flight set. A head past ``RELAYGATE_MAX_HEADER_BYTES`` gets 431 first: hyper
+  bounds the buffer of a head still arriving (``granian_server.py``), but one that
+  arrives whole within a read is parsed whatever its size, as under uvicorn.
 - SIGUSR1, sent by the main process on the first SIGTERM (see ``granian_server.py``),
   starts the drain: readiness answers 503 at once, and a timer cancels whatever is
   still running ``RELAYGATE_DRAIN_DELAY`` + ``RELAYGATE_DRAIN_TIMEOUT`` seconds later
@@ -23,18 +25,22 @@ import signal
 from granian.rsgi import HTTPProtocol, Scope
 
 from relaygate.app import assemble
+from relaygate.security.request_head import head_size, refusal_body
 from relaygate.serving.rsgi_bridge import RsgiExchange, asgi_scope
 from relaygate.settings import Settings
 
 log = logging.getLogger("relaygate")
 
 _CANCEL_GRACE_SECONDS = 5.0
+_REFUSAL_HEADERS = [("content-type", "application/json"), ("connection", "close")]
 
 
 class RsgiApp:
     def __init__(self, settings: Settings | None = None) -> None:
         settings = settings or Settings.from_env()
         self.runtime, self.app = assemble(settings)
+        self._head_limit = settings.max_header_bytes
+        self._head_refusal = refusal_body(self._head_limit)
         self._drain_timeout = settings.drain_timeout_s
         self._drain_delay = settings.drain_delay_s
         self._inflight: dict[asyncio.Task[object], None] = {}
@@ -53,12 +59,16 @@ class RsgiApp:
         loop.run_until_complete(self._shutdown())
 
     async def __rsgi__(self, scope: Scope, proto: HTTPProtocol) -> None:
+        asgi = asgi_scope(scope)
+        if self._head_too_large(scope, asgi["headers"]):
+            proto.response_bytes(431, _REFUSAL_HEADERS, self._head_refusal)
+            return
         exchange = RsgiExchange(proto, scope)
         task = asyncio.current_task(self._loop)
         assert task is not None
         self._inflight[task] = None
         try:
-            await self.app(asgi_scope(scope), exchange.receive, exchange.send)
+            await self.app(asgi, exchange.receive, exchange.send)
         except asyncio.CancelledError:
             if not self.runtime.drain.draining:
                 raise
@@ -66,6 +76,11 @@ class RsgiApp:
         finally:
             exchange.finish()
             del self._inflight[task]
+
+    def _head_too_large(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> bool:
+        # The path is percent-decoded here, so a percent-encoded target counts a little short.
+        target = len(scope.path) + (len(scope.query_string) + 1 if scope.query_string else 0)
+        return head_size(len(scope.method), target, headers) > self._head_limit
 
     def begin_drain(self) -> None:
         if self.runtime.drain.draining or self._loop is None:
