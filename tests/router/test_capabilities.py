@@ -64,10 +64,16 @@ def test_each_missing_capability_is_refused_before_the_upstream(
     assert len(upstream.requests_to("/chat/completions")) == before
 
 
-def test_strict_tools_need_supports_strict_tool(
+def test_strict_tools_need_supports_strict_tool_in_reject_mode(
     client: openai.OpenAI, workspace: Workspace, upstream: FakeUpstream
 ) -> None:
-    model = workspace.add_model(upstream, "gpt-test", provider="tools", supports_tool_calling=True)
+    model = workspace.add_model(
+        upstream,
+        "gpt-test",
+        provider="tools",
+        supports_tool_calling=True,
+        configuration={"strict_mode": "reject"},  # default "emulate": tests/router/test_strict_emulation.py
+    )
     client.chat.completions.create(model="tools/gpt-test", messages=HI, tools=[TOOL])
     refused(client, model, "supports_strict_tool", messages=HI, tools=[STRICT_TOOL])
 

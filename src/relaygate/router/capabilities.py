@@ -6,6 +6,9 @@ flag lookup; one without vision pays a walk over the messages' content lists (ab
 1 us for twelve messages; a byte search of the raw body costs more, 6 us for 12 KB).
 ``reasoning_effort`` is not refused but removed for models without
 ``has_reasoning``; the response says so in ``x-relaygate-removed-params``.
+Strict tools of a chat call reach ``check_tools`` only for a model that enforces them or
+when the call is not emulated: ``strict_schemas.py`` takes ``strict`` out beforehand and
+checks the answer instead (or refuses, for a model in ``strict_mode: "reject"``).
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ _IMAGE_PART_TYPES = frozenset({"image_url", "input_image"})
 CHAT_REASONING_FIELDS = ("reasoning_effort",)  # removed for models without has_reasoning
 
 
-def missing_capability(model: RoutableModel, capability: str, need: str, param: str | None) -> InvalidRequest:
+def missing_capability(
+    model: RoutableModel, capability: str, need: str, param: str | None, hint: str = ""
+) -> InvalidRequest:
     return InvalidRequest(
         f"Model '{model.router_id}' does not support {need}: its {capability} capability is off. "
         f"To enable it, PATCH /v2/models/openai-like/{model.id} with {capability}: true "
-        "(the probe tests the claim; add force: true to keep it if the upstream disagrees).",
+        "(the probe tests the claim; add force: true to keep it if the upstream disagrees)." + hint,
         param=param,
         code="capability_not_supported",
     )

@@ -164,6 +164,7 @@ class RoutePolicy:
         self._idle = settings.stream_idle_timeout_s
         self._default_timeout = settings.request_timeout_s
         self._timeouts = dict(settings.call_timeouts_s)
+        self.strict_retries = settings.strict_retries  # asking again for a strict answer (strict_retry.py)
         self._random = random.Random()
         self._turns: dict[tuple[str, tuple[str, ...]], int] = {}
 
