@@ -6,6 +6,11 @@ a write made by this process, and after a write made by any other process (anoth
 worker, another host, the CLI) as soon as Redis pub/sub tells us (``catalog_sync.py``),
 or within one poll interval when Redis is not configured or down. Upstream keys are
 decrypted once per rebuild, never per request.
+
+In between, a key or model the catalog does not know is looked up in the store once
+before the call is refused (``find_principal``, ``find_model``; bounded and
+negative-cached by ``miss_loader.py``), so one made a moment ago by another process
+works at once. Known keys and models never cause a store query.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.crypto import CryptoError, Keyring, Sealed
+from relaygate.miss_loader import MissLoader
 from relaygate.store import repository
 from relaygate.store.records import Model, utcnow
 
@@ -69,6 +75,8 @@ class RoutableModel:
     cost_per_image: Decimal | None
     capabilities: dict[str, bool]
     created: int
+    # Without supports_strict_tool: "emulate" (relaygate checks strict schemas) or "reject" (400).
+    strict_mode: str = "emulate"
 
     def supports(self, capability: str) -> bool:
         return bool(self.capabilities.get(capability, False))
@@ -83,7 +91,7 @@ class RoutableModel:
             model_id=model.model_id,
             model_type=model.model_type,
             base_url=model.base_url.rstrip("/"),
-            authorization=f"Bearer {api_key}",
+            authorization=f"Bearer {api_key}" if api_key else "",
             max_tokens=model.max_tokens,
             temperature=model.temperature,
             input_cost=_price(model.input_cost),
@@ -91,6 +99,7 @@ class RoutableModel:
             cost_per_image=_price(model.cost_per_image),
             capabilities=dict(model.capabilities),
             created=int(model.created_at.timestamp()),
+            strict_mode=str(model.configuration.get("strict_mode") or "emulate"),
         )
 
 
@@ -103,7 +112,9 @@ class Snapshot:
 
 
 class Catalog:
-    def __init__(self, engine: AsyncEngine, keyring: Keyring, poll_interval: float) -> None:
+    def __init__(
+        self, engine: AsyncEngine, keyring: Keyring, poll_interval: float, *, miss_ttl: float = 2.0
+    ) -> None:
         self._engine = engine
         self._keyring = keyring
         self._poll_interval = poll_interval
@@ -115,6 +126,12 @@ class Catalog:
         self.push_live = False
         self._poll_now = asyncio.Event()
         self.on_local_change: Callable[[int], Awaitable[None]] | None = None
+        self._key_misses: MissLoader[str, Principal] = MissLoader(
+            self._fetch_principal, negative_ttl=miss_ttl
+        )
+        self._model_misses: MissLoader[tuple[str, str], RoutableModel] = MissLoader(
+            self._fetch_model, negative_ttl=miss_ttl
+        )
 
     # -- hot path -------------------------------------------------------------------
 
@@ -134,6 +151,43 @@ class Catalog:
     def version(self) -> int:
         return self._snapshot.version
 
+    # -- misses: one bounded store lookup before a refusal -------------------------------
+
+    async def find_principal(self, key_hash: str) -> Principal | None:
+        """``principal()``, or the key from the store when it was made since the last rebuild."""
+        return self.principal(key_hash) or await self._key_misses.get(key_hash)
+
+    async def find_model(self, workspace_id: str, router_id: str) -> RoutableModel | None:
+        """``model()``, or the model from the store when it was made since the last rebuild."""
+        return self.model(workspace_id, router_id) or await self._model_misses.get((workspace_id, router_id))
+
+    @property
+    def store_lookups(self) -> dict[str, int]:
+        """Store lookups of misses so far, by kind (``/metrics``)."""
+        return {"key": self._key_misses.lookups, "model": self._model_misses.lookups}
+
+    async def _fetch_principal(self, key_hash: str) -> Principal | None:
+        snapshot = self._snapshot
+        key = await repository.find_active_key(self._engine, key_hash)
+        if key is None:
+            return None
+        principal = Principal(key.workspace_id, key.id, key.role)
+        # A rebuild since the lookup began holds whatever the store holds (a revocation too).
+        if self._snapshot is snapshot:
+            snapshot.keys[key_hash] = principal
+        self._last_used[key.id] = utcnow()
+        return principal
+
+    async def _fetch_model(self, name: tuple[str, str]) -> RoutableModel | None:
+        snapshot = self._snapshot
+        record = await repository.find_enabled_model(self._engine, *name)
+        routable = self._prepare(record) if record is not None else None
+        if routable is not None and self._snapshot is snapshot:
+            snapshot.models[name] = routable
+            workspace_id = routable.workspace_id
+            snapshot.by_workspace[workspace_id] = (*snapshot.by_workspace.get(workspace_id, ()), routable)
+        return routable
+
     # -- refresh --------------------------------------------------------------------
 
     async def refresh(self, *, force: bool = False, announce: bool = True) -> bool:
@@ -147,6 +201,8 @@ class Catalog:
             if not force and version == self._snapshot.version:
                 return False
             self._snapshot = await self._load(version)
+            self._key_misses.forget()
+            self._model_misses.forget()
         if announce and not force and self.on_local_change is not None:
             await self.on_local_change(version)
         return True

@@ -59,6 +59,17 @@ class ProcessCollector(Collector):
         yield _gauge("relaygate_catalog_push_live", "1 while catalog changes arrive by pub/sub", push_live)
         yield _gauge("relaygate_draining", "1 after SIGTERM, while in-flight work drains", draining)
         yield _gauge("relaygate_router_in_flight", "Router calls being served now", runtime.router.in_flight)
+        lookups = runtime.catalog.store_lookups
+        yield CounterMetricFamily(
+            "relaygate_auth_store_lookups",
+            "Keys the catalog did not know, looked up in the store before a 401",
+            value=lookups["key"],
+        )
+        yield CounterMetricFamily(
+            "relaygate_model_store_lookups",
+            "Models the catalog did not know, looked up in the store before a 404",
+            value=lookups["model"],
+        )
         cache = runtime.cache.describe()
         yield _gauge("relaygate_cache_entries", "Answers in the local cache", cache.get("local_entries", 0))
         yield _gauge("relaygate_cache_bytes", "Bytes in the local cache", cache.get("local_bytes", 0))
@@ -220,7 +231,7 @@ class _OneWorkspace:
 router = APIRouter(tags=["metrics"])
 
 
-def _scope(request: Request) -> str | None:
+async def _scope(request: Request) -> str | None:
     """None: every workspace (metrics token); else the admin key's workspace."""
     runtime: Runtime = request.app.state.runtime
     token = runtime.settings.metrics_token
@@ -232,7 +243,7 @@ def _scope(request: Request) -> str | None:
         and hmac.compare_digest(presented.strip().encode(), token.encode())
     ):
         return None
-    principal = authenticate(runtime.catalog, request.scope)
+    principal = await authenticate(runtime.catalog, request.scope, runtime.router.auth_throttle)
     if not principal.is_admin:
         raise PermissionDenied("/metrics needs an admin key or the metrics token (RELAYGATE_METRICS_TOKEN).")
     return principal.workspace_id

@@ -120,7 +120,9 @@ class Runtime:
             max_body_bytes=settings.max_upstream_body_bytes,
             stream_bounds=StreamBounds(settings.stream_max_seconds, settings.stream_max_bytes),
         )
-        catalog = Catalog(engine, keyring, settings.catalog_poll_interval_s)
+        catalog = Catalog(
+            engine, keyring, settings.catalog_poll_interval_s, miss_ttl=settings.catalog_miss_ttl_s
+        )
         recorder = UsageRecorder(
             batch_writer(engine),
             capacity=settings.usage_queue_size,
@@ -141,7 +143,12 @@ class Runtime:
         watchdog = StreamWatchdog()
         router = RouterApp(
             catalog,
-            Forwarder(transport, RoutePolicy(settings, breakers, catalog, watchdog), cache),
+            Forwarder(
+                transport,
+                RoutePolicy(settings, breakers, catalog, watchdog),
+                cache,
+                max_sse_event_bytes=settings.max_sse_event_bytes,
+            ),
             recorder,
             settings.max_body_bytes,
             guard=InputGuard(settings.max_messages),

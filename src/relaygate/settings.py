@@ -87,6 +87,9 @@ class Settings:
     connect_timeout_s: float = 10.0
     request_timeout_s: float = 600.0
     catalog_poll_interval_s: float = 0.5
+    # A key or model the catalog did not know and the store did not have either is refused
+    # without another store lookup for this long (or until the catalog's next rebuild).
+    catalog_miss_ttl_s: float = 2.0
     # Graceful shutdown (docs/deploy.md): how long in-flight requests and streams may take
     # to finish after SIGTERM, and how long readiness says 503 before the listener closes.
     drain_timeout_s: float = 30.0
@@ -111,6 +114,9 @@ class Settings:
     # Routing policy (issue 4): retry backoff, per-attempt timeouts, cache, circuit breaker.
     retry_backoff_base_s: float = 1.0
     retry_backoff_cap_s: float = 30.0
+    # Strict schemas checked by relaygate (models without supports_strict_tool): how many
+    # times a call whose answer broke them is made again before a 502.
+    strict_retries: int = 1
     call_timeouts_s: tuple[tuple[str, float], ...] = ()  # per model type; others: request_timeout_s
     stream_idle_timeout_s: float = 120.0
     cache_max_bytes: int = 64 * 1024 * 1024
@@ -119,11 +125,13 @@ class Settings:
     # Security bounds (issue 8; docs/security.md).
     master_key_previous: tuple[str, ...] = field(default=(), repr=False)
     max_header_bytes: int = 64 * 1024
+    max_control_body_bytes: int = 1024 * 1024  # a /v2 request body; past it, 413 (control/admission.py)
     max_messages: int = 2048
     max_in_flight: int = 4096  # router calls one process serves at once; past it, 503 (0: no bound)
     max_upstream_body_bytes: int = 64 * 1024 * 1024
     stream_max_seconds: float = 1800.0
     stream_max_bytes: int = 256 * 1024 * 1024
+    max_sse_event_bytes: int = 1024 * 1024  # one event of an upstream's stream; past it, an error event
     auth_failure_limit: int = 60
     auth_failure_window_s: float = 60.0
     probes_per_minute: int = 30
@@ -163,6 +171,7 @@ class Settings:
             connect_timeout_s=_number(env, "RELAYGATE_CONNECT_TIMEOUT", 10.0),
             request_timeout_s=_number(env, "RELAYGATE_REQUEST_TIMEOUT", 600.0),
             catalog_poll_interval_s=_number(env, "RELAYGATE_CATALOG_POLL_INTERVAL", 0.5),
+            catalog_miss_ttl_s=_number(env, "RELAYGATE_CATALOG_MISS_TTL", 2.0),
             drain_timeout_s=_number(env, "RELAYGATE_DRAIN_TIMEOUT", 30.0),
             drain_delay_s=_number(env, "RELAYGATE_DRAIN_DELAY", 0.0),
             usage_batch_size=int(_number(env, "RELAYGATE_USAGE_BATCH_SIZE", 5000)),
@@ -178,6 +187,7 @@ class Settings:
             metrics_token=env.get("RELAYGATE_METRICS_TOKEN") or None,
             retry_backoff_base_s=_number(env, "RELAYGATE_RETRY_BACKOFF_BASE", 1.0),
             retry_backoff_cap_s=_number(env, "RELAYGATE_RETRY_BACKOFF_CAP", 30.0),
+            strict_retries=int(_number(env, "RELAYGATE_STRICT_RETRIES", 1)),
             call_timeouts_s=_call_timeouts(env),
             stream_idle_timeout_s=_number(env, "RELAYGATE_STREAM_IDLE_TIMEOUT", 120.0),
             cache_max_bytes=int(_number(env, "RELAYGATE_CACHE_MAX_BYTES", 64 * 1024 * 1024)),
@@ -185,11 +195,13 @@ class Settings:
             breaker_cooldown_s=_number(env, "RELAYGATE_BREAKER_COOLDOWN", 30.0),
             master_key_previous=_list(env, "RELAYGATE_MASTER_KEY_PREVIOUS"),
             max_header_bytes=int(_number(env, "RELAYGATE_MAX_HEADER_BYTES", 64 * 1024)),
+            max_control_body_bytes=int(_number(env, "RELAYGATE_MAX_CONTROL_BODY_BYTES", 1024 * 1024)),
             max_messages=int(_number(env, "RELAYGATE_MAX_MESSAGES", 2048)),
             max_in_flight=int(_number(env, "RELAYGATE_MAX_IN_FLIGHT", 4096)),
             max_upstream_body_bytes=int(_number(env, "RELAYGATE_MAX_UPSTREAM_BODY_BYTES", 64 * 1024 * 1024)),
             stream_max_seconds=_number(env, "RELAYGATE_STREAM_MAX_SECONDS", 1800.0),
             stream_max_bytes=int(_number(env, "RELAYGATE_STREAM_MAX_BYTES", 256 * 1024 * 1024)),
+            max_sse_event_bytes=int(_number(env, "RELAYGATE_MAX_SSE_EVENT_BYTES", 1024 * 1024)),
             auth_failure_limit=int(_number(env, "RELAYGATE_AUTH_FAILURE_LIMIT", 60)),
             auth_failure_window_s=_number(env, "RELAYGATE_AUTH_FAILURE_WINDOW", 60.0),
             probes_per_minute=int(_number(env, "RELAYGATE_PROBES_PER_MINUTE", 30)),

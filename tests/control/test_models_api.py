@@ -11,17 +11,18 @@ from support.server import Workspace
 from tests_shared import assert_openai_error
 from upstream import FakeUpstream
 
-# Every top-level field of the response object in seeds/003_8756caa06743f8db.txt.
+# Every required top-level field of the response object in seeds/003_8756caa06743f8db.txt (the
+# optional ones relaygate has no value for, like model_developer, are omitted: never null).
 SEED_FIELDS = {
     "configuration", "created", "description", "display_name", "docs_url", "enabled", "enabled_for_endpoints",
     "enabled_for_playground", "has_cpu_pricing", "has_functions", "id", "input_cost", "input_currency",
     "is_active", "metadata", "model_id", "model_type", "output_cost", "output_currency", "owner",
-    "parameters", "pricing_url", "provider", "refId", "updated", "model_developer", "model_family",
+    "parameters", "pricing_url", "provider", "refId", "updated",
 }  # fmt: skip
+# The configuration fields relaygate always fills.
 SEED_CONFIGURATION = {
-    "provider", "api_key_env", "api_version", "auth_mode", "auth_type", "base_url", "deployment_name",
-    "endpoint", "inference_profile_arn", "integration_id", "is_openai_compatible", "is_tuned_model",
-    "location", "project_id", "region", "should_use_beta_features", "subtype", "workspace_id",
+    "provider", "auth_type", "base_url", "is_openai_compatible", "is_tuned_model", "region", "subtype",
+    "workspace_id",
 }  # fmt: skip
 
 
@@ -155,9 +156,9 @@ def test_invalid_bodies_are_400_naming_the_field(
 
 def test_missing_required_field_is_400(workspace: Workspace, upstream: FakeUpstream) -> None:
     body = full_body(upstream)
-    del body["region"]
+    del body["display_name"]  # region and api_key may be left out: they have defaults
     response = workspace.api("POST", "/v2/models/openai-like", json=body)
-    assert assert_openai_error(response, 400, "invalid_request_error")["error"]["param"] == "region"
+    assert assert_openai_error(response, 400, "invalid_request_error")["error"]["param"] == "display_name"
 
 
 def test_duplicate_router_id_is_409(workspace: Workspace, upstream: FakeUpstream) -> None:

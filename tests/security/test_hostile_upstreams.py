@@ -3,8 +3,12 @@ event, and leaves no connection or handler behind."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import httpx
@@ -14,7 +18,7 @@ from security.helpers import open_sockets, usage_rows
 
 from support.server import RelaygateServer, Workspace, make_server
 from upstream import FakeUpstream
-from upstream.faults import Fault
+from upstream.faults import Fault, endless
 
 LIMITS = {
     "RELAYGATE_STREAM_MAX_SECONDS": "2",
@@ -172,3 +176,99 @@ def test_nothing_leaks_after_the_faults(bounded: RelaygateServer, hostile: FakeU
     # Broken connections were closed, not pooled: at most a few idle keep-alive ones remain.
     assert hostile.open_connections <= 2
     assert open_sockets(bounded) <= baseline + 2
+
+
+# An upstream that opens an event and never ends its line: 64 KiB after 64 KiB of "x".
+ENDLESS_LINE = Fault(
+    raw_stream=endless(b'data: {"id": "x", "choices": [{"delta": {"content": "', b"x" * 65536),
+    content_type="text/event-stream",
+)
+EVENT_BOUND_KIB = 1024  # RELAYGATE_MAX_SSE_EVENT_BYTES' default, which the bounded server keeps
+
+
+@pytest.fixture(scope="module")
+def healthy() -> Iterator[FakeUpstream]:
+    with FakeUpstream() as server:
+        yield server
+
+
+def _rss_kib(server: RelaygateServer) -> int:
+    assert server.process is not None
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
+class PeakRss:
+    """The server's highest resident size while the block runs, sampled every 5 ms."""
+
+    def __init__(self, server: RelaygateServer) -> None:
+        self._server = server
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self.peak_kib = 0
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.005):
+            self.peak_kib = max(self.peak_kib, _rss_kib(self._server))
+
+    def __enter__(self) -> PeakRss:
+        self.peak_kib = _rss_kib(self._server)
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak_kib = max(self.peak_kib, _rss_kib(self._server))
+
+
+def _read_stream(server: RelaygateServer, key: str, router_id: str) -> tuple[str, str, float]:
+    """The whole stream's text, its request id and the seconds it took."""
+    started = time.monotonic()
+    with httpx.stream(
+        "POST",
+        f"{server.url}/v3/router/chat/completions",
+        json=_body(router_id, True),
+        headers={"authorization": f"Bearer {key}"},
+        timeout=60,
+    ) as response:
+        text = response.read().decode(errors="replace")
+        return text, response.headers["x-request-id"], time.monotonic() - started
+
+
+def test_an_endless_line_ends_the_stream_without_growing_or_stalling_others(
+    setup: tuple[Workspace, str], bounded: RelaygateServer, hostile: FakeUpstream, healthy: FakeUpstream
+) -> None:
+    workspace, router_id = setup
+    healthy_id = workspace.add_model(healthy, "gpt-test", provider="healthy")["router_id"]
+    client = workspace.client()
+    messages: Any = [{"role": "user", "content": "hi"}]
+    client.chat.completions.create(model=healthy_id, messages=messages)  # warm: pools, code paths
+    baseline = _rss_kib(bounded)
+    hostile.script("/chat/completions", [ENDLESS_LINE])
+    latencies: list[float] = []
+    with PeakRss(bounded) as rss, ThreadPoolExecutor(1) as pool:
+        streamed = pool.submit(_read_stream, bounded, workspace.admin_key, router_id)
+        deadline = time.monotonic() + 10
+        while hostile.pending("/chat/completions") and time.monotonic() < deadline:
+            time.sleep(0.005)  # until the hostile upstream has the call: what follows runs meanwhile
+        for _ in range(3):
+            started = time.monotonic()
+            assert client.chat.completions.create(model=healthy_id, messages=messages).choices
+            latencies.append(time.monotonic() - started)
+        text, request_id, seconds = streamed.result(timeout=60)
+    growth_kib = rss.peak_kib - baseline
+    facts = f"error event after {seconds:.2f} s, healthy calls {latencies}, grew {growth_kib} KiB"
+    assert seconds < 5, facts
+    assert max(latencies) < 1, facts
+    assert growth_kib < EVENT_BOUND_KIB + 8 * 1024, facts
+    assert '"code":"upstream_event_too_large"' in text, text[-300:]
+    assert text.startswith('data: {"error":')  # the one event the client gets
+    assert text.count("\n\n") == 1
+    assert "xxxxxxxx" not in text  # no part of the endless event reached the client
+    assert "[DONE]" not in text
+    row = next(r for r in usage_rows(bounded, request_id) if r["request_id"] == request_id)
+    assert (row["status"], row["error_code"]) == (502, "upstream_event_too_large")
+    assert hostile.wait_idle(timeout=15)  # the upstream was closed: an endless one never goes idle

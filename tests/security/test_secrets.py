@@ -7,6 +7,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from relaygate.crypto import MasterKey
 
 from support.server import RelaygateServer, Workspace, make_server
+from support.usage_events import usage_events
 from upstream import FakeUpstream
 from upstream.faults import Fault
 
@@ -100,6 +102,7 @@ def test_no_secret_in_any_output(server: RelaygateServer, upstream_with_key: Fak
     router_key = created.json()["key"]  # this answer shows the new key once, by design
     server.wait_for_key(router_key)
     _exercise(ws, upstream_with_key, router_key, out)
+    usage_events(ws, 5)  # the writer stores in batches: wait for the five routed calls above
 
     with sqlite3.connect(server.home / "relaygate.db") as db:
         usage = "\n".join(repr(row) for row in db.execute("SELECT * FROM usage_events"))
@@ -112,3 +115,51 @@ def test_no_secret_in_any_output(server: RelaygateServer, upstream_with_key: Fak
     assert "[redacted]" in sources["responses"]  # the echoing upstream was answered, redacted
     # The upstream really received the key (the test would prove nothing otherwise).
     assert any(r.headers.get("authorization") == f"Bearer {UPSTREAM_KEY}" for r in upstream_with_key.requests)
+
+
+def _parts(secret: str) -> list[str]:
+    """Every 8-character part of ``secret``: none may appear anywhere (finding 4.2)."""
+    return [secret[i : i + 8] for i in range(len(secret) - 7)]
+
+
+def _store_bytes(home: Path) -> str:
+    files = [home / "relaygate.db", home / "relaygate.db-wal"]
+    return "".join(path.read_bytes().decode("latin-1") for path in files if path.exists())
+
+
+@pytest.mark.parametrize("echo", ["whole", "partial"])
+def test_an_upstream_quoting_the_key_never_shows_it(
+    server: RelaygateServer, echo: Literal["whole", "partial"]
+) -> None:
+    key = f"sk-echo-{echo}-" + secrets.token_hex(16)
+    ws = server.new_workspace()
+    router_key = ws.new_key()
+    out = Outputs()
+    with FakeUpstream(api_key=key, echo_key=echo) as upstream:
+        created = out.keep(ws.api("POST", "/v2/models/openai-like", json=_model_body(upstream, key)))
+        assert created.status_code == 200, created.text
+        model_id, router_id = created.json()["id"], created.json()["router_id"]
+        upstream.api_key = "sk-rotated-" + secrets.token_hex(8)  # the stored key is now refused, and quoted
+        validated = out.keep(ws.api("POST", f"/v2/models/{model_id}/validate"))
+        assert validated.status_code == 400
+        assert validated.json()["error"]["code"] == "authentication_failed"
+        streamed = out.keep(
+            ws.api("POST", f"/v2/models/{model_id}/validate", headers={"accept": "text/event-stream"})
+        )
+        assert "the upstream rejected the API key" in streamed.text
+        listed = out.keep(ws.api("GET", "/v2/models"))
+        assert "the upstream rejected the API key" in listed.text  # the stored report, shown
+        again = _model_body(upstream, key, provider="again")
+        assert out.keep(ws.api("POST", "/v2/models/openai-like", json=again)).status_code == 400
+        chat = {"model": router_id, "messages": [{"role": "user", "content": "hi"}]}
+        relayed = out.keep(ws.api("POST", CHAT, key=router_key, json=chat))
+        assert relayed.status_code == 401
+        assert "Incorrect API key provided" in relayed.text
+        # The upstream really was sent the key, and quoted it (the test would prove nothing otherwise).
+        assert sum(r.headers.get("authorization") == f"Bearer {key}" for r in upstream.requests) >= 4
+    responses = "\n".join(out.texts)
+    assert responses.count("[redacted]") >= 4  # validate, its events, the stored report, the relayed 401
+    sources = {"responses": responses, "server log": server.log(), "store file": _store_bytes(server.home)}
+    for where, text in sources.items():
+        leaked = [part for part in _parts(key) if part in text]
+        assert not leaked, f"part of the upstream key ({leaked[0]}) appears in the {where}"

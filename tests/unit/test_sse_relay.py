@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from relaygate.router.sse import StreamRelay
+from relaygate.router.sse import SseDecoder, StreamRelay
 
 
 def chunk(content: str | None, usage: dict[str, int] | None = None, choices: bool = True) -> bytes:
@@ -27,8 +27,11 @@ STREAM = (
 
 
 def relay_all(relay: StreamRelay, data: bytes, size: int) -> bytes:
-    out = b"".join(relay.feed(data[i : i + size]) for i in range(0, len(data), size))
-    return out + relay.flush()
+    """The stream as the forwarder relays it: decoded, handed over event batch by batch."""
+    decoder = SseDecoder()
+    batches = [decoder.feed(data[i : i + size]) for i in range(0, len(data), size)]
+    batches.append(decoder.close())
+    return b"".join(relay.on_events(events) for events in batches if events) + relay.on_end()
 
 
 def test_split_anywhere_gives_the_same_output() -> None:

@@ -76,6 +76,10 @@ def error_reply(
 
 
 def fault_reply(fault: Fault) -> Reply:
+    if fault.raw_stream is not None:
+        return Reply(
+            status=fault.status, content_type=fault.content_type, chunks=fault.raw_stream(), stream=True
+        )
     body, content_type = fault.replacement_body()
     return Reply(status=fault.status, content_type=content_type, chunks=[body])
 

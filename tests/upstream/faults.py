@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,8 @@ class Fault:
       - `status` >= 400: answers `body`, or an OpenAI-shaped error for that status.
       - `body` given (any status): answers that JSON.
       - `raw_body` given: answers exactly those bytes with `content_type`.
+      - `raw_stream` given: streams what it makes (a fresh iterable per call; see `endless`) with
+        `content_type`, chunk after chunk, until it ends or the client goes away.
     Otherwise the normal answer is produced and then delivered according to the other fields:
       - `delay`: seconds to wait before the status line.
       - `chunk_delay`: seconds between body chunks (SSE events of a stream).
@@ -82,6 +84,7 @@ class Fault:
     disconnect_after: int | None = None
     malformed_sse: bool = False
     raw_body: bytes | None = None
+    raw_stream: Callable[[], Iterable[bytes]] | None = None
     content_type: str = "application/json"
     never_ending: bool = False
     slow_loris: bool | float = False
@@ -90,7 +93,12 @@ class Fault:
 
     @property
     def replaces_answer(self) -> bool:
-        return self.status >= 400 or self.body is not None or self.raw_body is not None
+        return (
+            self.status >= 400
+            or self.body is not None
+            or self.raw_body is not None
+            or self.raw_stream is not None
+        )
 
     @property
     def byte_interval(self) -> float:
@@ -105,6 +113,17 @@ class Fault:
             return self.raw_body, self.content_type
         payload = self.body if self.body is not None else error_body(self.status)
         return json.dumps(payload).encode(), "application/json"
+
+
+def endless(first: bytes, then: bytes) -> Callable[[], Iterator[bytes]]:
+    """A `raw_stream`: `first`, then `then` over and over (a line that never ends, say)."""
+
+    def stream() -> Iterator[bytes]:
+        yield first
+        while True:
+            yield then
+
+    return stream
 
 
 NORMAL = Fault()

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -143,11 +143,9 @@ class _App:
         self, recorded: RecordedRequest, serial: int, fault: Fault, spec: tuple[Handler, str, bool]
     ) -> Reply:
         handler, kind, model_required = spec
-        if (
-            self.up.api_key is not None
-            and recorded.headers.get("authorization") != f"Bearer {self.up.api_key}"
-        ):
-            return error_reply(401, "Incorrect API key provided.", code="invalid_api_key")
+        authorization = recorded.headers.get("authorization", "")
+        if self.up.api_key is not None and authorization != f"Bearer {self.up.api_key}":
+            return error_reply(401, self._rejection(authorization), code="invalid_api_key")
         parsed = self._parse(recorded, kind)
         if isinstance(parsed, Reply):
             return parsed
@@ -186,6 +184,19 @@ class _App:
             return error_reply(400, message)
         return recorded.json, {}
 
+    def _rejection(self, authorization: str) -> str:
+        """The 401 message, quoting what was sent as `echo_key` asks."""
+        if self.up.echo_key == "whole":
+            return f"Incorrect API key provided: {authorization}."
+        if self.up.echo_key == "partial":  # OpenAI's form: the first characters and the last four
+            key = authorization.removeprefix("Bearer ")
+            masked = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:]
+            return (
+                f"Incorrect API key provided: {masked}. "
+                "You can find your API key at https://platform.openai.com/account/api-keys."
+            )
+        return "Incorrect API key provided."
+
     def _list_models(self, call: Call) -> Reply:
         return json_reply({"object": "list", "data": [self._model(m) for m in self.up.models]})
 
@@ -211,7 +222,10 @@ class FakeUpstream:
 
     `models`: accepted model ids (default `DEFAULT_MODELS`); `api_key=None` disables authentication;
     `reply`: the assistant's answer text, or a function of the request body returning it;
-    `max_stream_seconds`: upper bound on any single answer (never-ending and slow-loris ones included).
+    `max_stream_seconds`: upper bound on any single answer (never-ending and slow-loris ones included);
+    `echo_key`: a rejected key's 401 quotes the `Authorization` header as sent (`"whole"`), or the
+    key as OpenAI does, its first 8 characters and last 4 (`"partial"`). `api_key` may change at any
+    time, so a key accepted before is rejected from then on.
     """
 
     def __init__(
@@ -224,8 +238,10 @@ class FakeUpstream:
         created: int = CREATED,
         max_stream_seconds: float = 30.0,
         port: int = 0,
+        echo_key: Literal["whole", "partial"] | None = None,
     ) -> None:
         self.api_key = api_key
+        self.echo_key = echo_key
         self.models: tuple[str, ...] = tuple(models) if models is not None else DEFAULT_MODELS
         self.supports_responses = supports_responses
         self.reply = reply

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.catalog import Catalog
-from relaygate.crypto import Keyring, Sealed, mask_secret
+from relaygate.crypto import CryptoError, Keyring, Sealed, mask_secret
 from relaygate.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
+from relaygate.security.redaction import redact
 from relaygate.store import repository
 from relaygate.store.records import Model, new_id, utcnow
 from relaygate.upstream.claims import settle_capabilities
@@ -56,6 +57,21 @@ def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
 
+def _redacted_report(report: dict[str, Any], secrets: tuple[str, ...]) -> dict[str, Any]:
+    checks = report.get("checks")
+    if not isinstance(checks, list):
+        return report
+    return {
+        **report,
+        "checks": [
+            {**check, "message": redact(str(check.get("message", "")), secrets)}
+            if isinstance(check, dict)
+            else check
+            for check in checks
+        ],
+    }
+
+
 def _failure(report: ProbeReport) -> ValidationFailed:
     failed = report.failed
     assert failed is not None
@@ -94,10 +110,22 @@ class ModelService:
             raise NotFound(
                 f"No model with id '{model_id}' in this workspace.", param="id", code="model_not_found"
             )
-        return model
+        return self._scrubbed(model)
 
     async def list(self, workspace_id: str) -> list[Model]:
-        return await repository.list_models(self._engine, workspace_id)
+        return [self._scrubbed(model) for model in await repository.list_models(self._engine, workspace_id)]
+
+    def _scrubbed(self, model: Model) -> Model:
+        """The model with its report redacted: one stored before redaction may quote the key.
+
+        The next validation or change stores the redacted report in its place."""
+        if not model.validation:
+            return model
+        try:
+            secrets: tuple[str, ...] = (self._current_key(model),)
+        except CryptoError:
+            secrets = ()  # still redacts bearer and key-like tokens
+        return dataclasses.replace(model, validation=_redacted_report(model.validation, secrets))
 
     async def _ensure_free(self, workspace_id: str, router_id: str, own_id: str | None = None) -> None:
         for model in await repository.list_models(self._engine, workspace_id):
@@ -215,8 +243,8 @@ class ModelService:
         router_id = f"{provider}/{upstream_model}"
         if router_id != current.router_id:
             await self._ensure_free(workspace_id, router_id, own_id=current.id)
-        api_key = body.api_key or self._current_key(current)
-        given = body.model_fields_set | {"display_name", "model_type", "region"}
+        api_key = body.api_key if body.api_key is not None else self._current_key(current)
+        given = body.model_fields_set | {"display_name", "model_type"}
         changes: dict[str, Any] = {key: value for key, value in self._fields(body).items() if key in given}
         connection_changed = (
             base_url != current.base_url

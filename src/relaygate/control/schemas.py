@@ -9,16 +9,27 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relaygate.router.endpoints import MODEL_TYPES
+from relaygate.router.strict_schemas import STRICT_MODES
 
 from .limit_schemas import BudgetSpec, KeyLimits
 
 Text128 = Annotated[str, Field(min_length=1, max_length=128)]
+# A workspace name goes into command lines, logs and metric labels: a slug, no spaces.
+WorkspaceName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    ),
+]
 OptionalText128 = Annotated[str | None, Field(default=None, max_length=128)]
 Price = Annotated[Decimal | None, Field(default=None, ge=0, le=1_000_000, max_digits=20, decimal_places=10)]
 ModelType = Literal["chat", "completion", "embedding", "image", "rerank", "moderation", "tts", "stt"]
 assert set(ModelType.__args__) == set(MODEL_TYPES)  # type: ignore[attr-defined]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# Where the upstream runs (a label: us, eu, a site's name); relaygate does not route by it.
+DEFAULT_REGION = "default"
 _REGION_NAMES = {
     "united states": "us",
     "usa": "us",
@@ -46,7 +57,7 @@ class ModelFields(BaseModel):
 
     display_name: Text128
     model_type: ModelType
-    region: Text128
+    region: Text128 = DEFAULT_REGION
     description: OptionalText128 = None
     provider: OptionalText128 = None
     cost_per_image: Price = None
@@ -89,6 +100,8 @@ class ModelFields(BaseModel):
     def _configuration(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None and len(repr(value)) > 8192:
             raise ValueError("configuration is too large (8 KiB at most)")
+        if value is not None and value.get("strict_mode", "emulate") not in STRICT_MODES:
+            raise ValueError(f"configuration.strict_mode must be one of {', '.join(STRICT_MODES)}")
         return value
 
     def capabilities(self) -> dict[str, bool]:
@@ -98,7 +111,8 @@ class ModelFields(BaseModel):
 
 
 class ModelCreate(ModelFields):
-    api_key: Text128
+    # Empty for an upstream that takes no key (Ollama, a local vLLM): no Authorization is sent.
+    api_key: Annotated[str, Field(max_length=128)] = ""
     base_url: Text128
     model_id: Text128
 

@@ -21,15 +21,21 @@ from relaygate.router.sse import StreamRelay
 
 
 class EventRelay(Protocol):
-    """What the forwarder needs of a stream relay (``sse.StreamRelay`` is one)."""
+    """What the forwarder needs of a stream relay (``sse.StreamRelay`` is one).
+
+    The forwarder cuts the upstream's bytes into events (``sse.SseDecoder``) and hands
+    them over whole; the relay answers with the bytes the client gets.
+    """
 
     usage: dict[str, Any] | None
     saw_done: bool
     events: int
 
-    def feed(self, chunk: bytes) -> bytes: ...
+    def on_events(self, events: list[bytes]) -> bytes: ...
 
-    def flush(self) -> bytes: ...
+    def on_end(self) -> bytes:
+        """What the client still gets once the upstream's stream has ended."""
+        ...
 
 
 class Answer:

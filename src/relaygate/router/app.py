@@ -38,7 +38,7 @@ from relaygate.router.disconnects import DisconnectWatcher
 from relaygate.router.endpoints import ENDPOINTS
 from relaygate.router.forward import Forwarder
 from relaygate.router.guards import InputGuard
-from relaygate.router.request import model_not_found, prepare
+from relaygate.router.request import model_not_found, prepare, with_fresh_model
 from relaygate.router.special import SpecialCalls
 from relaygate.types import Receive, Scope, Send
 from relaygate.usage.body_log import BodyLog
@@ -55,7 +55,10 @@ def _model_object(model: RoutableModel) -> dict[str, Any]:
     return {"id": model.router_id, "object": "model", "created": model.created, "owned_by": model.provider}
 
 
-def authenticate(catalog: Catalog, scope: Scope, throttle: AuthThrottle | None = None) -> Principal:
+async def authenticate(catalog: Catalog, scope: Scope, throttle: AuthThrottle | None = None) -> Principal:
+    """The caller's principal: one dict lookup for a known key; a key the catalog does not
+    know (made a moment ago by another process) is looked up in the store once, unless the
+    client is braked for failing too often (429 instead of 401)."""
     value = header(scope, b"authorization")
     if not value:
         raise AuthenticationFailed(
@@ -64,12 +67,18 @@ def authenticate(catalog: Catalog, scope: Scope, throttle: AuthThrottle | None =
             code="missing_api_key",
         )
     scheme, _, token = value.partition(b" ")
-    principal = None
+    key_hash = None
     if scheme.lower() == b"bearer" and token.strip():
-        principal = catalog.principal(hashlib.sha256(token.strip()).hexdigest())
+        key_hash = hashlib.sha256(token.strip()).hexdigest()
+        principal = catalog.principal(key_hash)
+        if principal is not None:
+            return principal
+    if throttle is not None:
+        throttle.check(scope)
+    principal = await catalog.find_principal(key_hash) if key_hash is not None else None
     if principal is None:
         if throttle is not None:
-            throttle.failed(scope)  # 429 instead of 401 once this client has failed too often
+            throttle.failed(scope)
         raise AuthenticationFailed("Incorrect API key provided. Use a relaygate key of this server.")
     return principal
 
@@ -134,7 +143,7 @@ class RouterApp:
         event: UsageEvent | None = None
         self.in_flight += 1
         try:
-            principal = authenticate(self._catalog, scope, self.auth_throttle)
+            principal = await authenticate(self._catalog, scope, self.auth_throttle)
             method = scope["method"]
             if method == "GET":
                 await self._get(principal, path, send, request_id, scope)
@@ -188,7 +197,11 @@ class RouterApp:
             raw = await read_body(scope, receive, self._max_body)
             if body_log is not None:
                 event.request_body = body_log.text(raw)
-            call = prepare(raw, endpoint, principal, self._catalog, self._guard)
+            call = await with_fresh_model(
+                self._catalog,
+                principal,
+                lambda: prepare(raw, endpoint, principal, self._catalog, self._guard),
+            )
             path = endpoint.path
         else:
             if body_log is not None:
@@ -224,7 +237,7 @@ class RouterApp:
             return
         if path.startswith("/models/"):
             router_id = path[len("/models/") :]
-            model = self._catalog.model(principal.workspace_id, router_id)
+            model = await self._catalog.find_model(principal.workspace_id, router_id)
             if model is None:
                 raise model_not_found(router_id)
             await send_bytes(send, 200, orjson.dumps(_model_object(model)), headers)

@@ -1,10 +1,13 @@
 """Slowing down key guessing: failed authentications per client address.
 
 Only failures are counted, and only after the key lookup failed, so a valid key never
-touches this object and pays nothing. A client that sends more than ``limit`` wrong
-keys within ``window`` seconds gets 429 (with ``Retry-After``) instead of 401 until its
-window ends. The client address is the peer, or the ``X-Forwarded-For`` of a trusted
-proxy (``FORWARDED_ALLOW_IPS``, see ``client_address.py``).
+touches this object and pays nothing. A key the in-memory catalog does not know is
+looked up in the store (``catalog.find_principal``) only for a client not braked now
+(``check``), so the brake also bounds what guessing costs the store. A client that
+sends more than ``limit`` wrong keys within ``window`` seconds gets 429 (with
+``Retry-After``) instead of 401 until its window ends. The client address is the peer,
+or the ``X-Forwarded-For`` of a trusted proxy (``FORWARDED_ALLOW_IPS``, see
+``client_address.py``).
 
 Counts are per process, in memory, and bounded (``max_clients``); with N processes a
 client may try N times the limit. Our keys carry 256 random bits, so this is a brake on
@@ -37,6 +40,15 @@ class AuthThrottle:
         self._clock = clock
         self._failures: dict[str, list[float]] = {}  # client -> [window start, count]
 
+    def check(self, scope: Scope) -> None:
+        """Raise 429, counting nothing, when one more failure would put the client over its limit."""
+        if self.limit <= 0:
+            return
+        now = self._clock()
+        entry = self._failures.get(client_address(scope))
+        if entry is not None and now - entry[0] < self.window and entry[1] >= self.limit:
+            raise self._braked(entry, now)
+
     def failed(self, scope: Scope) -> None:
         """Count one failed authentication; raise 429 once the client is over its limit."""
         if self.limit <= 0:
@@ -49,12 +61,15 @@ class AuthThrottle:
             entry = self._failures[client] = [now, 0.0]
         entry[1] += 1
         if entry[1] > self.limit:
-            wait = max(1, math.ceil(entry[0] + self.window - now))
-            raise RateLimited(
-                f"Too many failed authentications from your address; try again in {wait} s.",
-                code="too_many_failed_authentications",
-                headers={"Retry-After": str(wait)},
-            )
+            raise self._braked(entry, now)
+
+    def _braked(self, entry: list[float], now: float) -> RateLimited:
+        wait = max(1, math.ceil(entry[0] + self.window - now))
+        return RateLimited(
+            f"Too many failed authentications from your address; try again in {wait} s.",
+            code="too_many_failed_authentications",
+            headers={"Retry-After": str(wait)},
+        )
 
     def _make_room(self, now: float) -> None:
         if len(self._failures) < self._max_clients:

@@ -21,10 +21,11 @@ from relaygate.router.answers import EventRelay
 from relaygate.router.asgi import RawHeaders, send_bytes
 from relaygate.router.cache import ResponseCache, cache_key, pack, replay_as_stream, unpack
 from relaygate.router.media import binary_headers, relay_bytes
-from relaygate.router.policy import RETRY_HINTS, RoutePolicy, RouteRecord, transport_failure
+from relaygate.router.policy import RETRY_HINTS, OpenAttempt, RoutePolicy, RouteRecord, transport_failure
 from relaygate.router.request import PreparedCall
 from relaygate.router.routing import RoutingPlan, payload_for
-from relaygate.router.sse import StreamRelay
+from relaygate.router.sse import MAX_EVENT_BYTES, SseDecoder, StreamRelay
+from relaygate.router.strict_retry import StrictAttempts
 from relaygate.router.upstream_answers import (
     check_events,
     check_success_answer,
@@ -85,23 +86,46 @@ def _with_router_id(body: bytes, data: dict[str, Any], router_id: str) -> bytes:
     return orjson.dumps(data)
 
 
+async def _pass_on(out: bytes, relay: EventRelay, relayed: StreamText, send: Send, event: UsageEvent) -> None:
+    """Relayed events to the client, once checked: every batch, the stream's tail included."""
+    if not out:
+        return
+    relayed.add(out)
+    check_events(out)
+    await send({"type": "http.response.body", "body": out, "more_body": True})
+    event.answered = relay.saw_done
+
+
+def _replayed(call: PreparedCall, body: bytes, content_type: bytes) -> tuple[bytes, bytes]:
+    """A checked strict answer the client asked to stream, as the stream it would have been."""
+    replay = replay_as_stream(body, include_usage=not call.hide_usage)
+    return (replay, b"text/event-stream") if replay is not None else (body, content_type)
+
+
 class Forwarder:
-    def __init__(self, transport: Transport, policy: RoutePolicy, cache: ResponseCache) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        policy: RoutePolicy,
+        cache: ResponseCache,
+        *,
+        max_sse_event_bytes: int = MAX_EVENT_BYTES,
+    ) -> None:
         self._transport = transport
         self._policy = policy
         self._cache = cache
+        self._max_sse_event_bytes = max_sse_event_bytes
         self.body_log: BodyLog | None = None  # set by the runtime when body logging is on
 
     def _upstream_headers(self, call: PreparedCall, model: RoutableModel) -> list[tuple[str, str]]:
-        accept = "text/event-stream" if call.stream else "application/json"
+        accept = "text/event-stream" if call.streams_upstream else "application/json"
         if call.upload is not None:
-            upload_headers = call.upload.headers(model.model_id)
-            return [("authorization", model.authorization), ("accept", accept), *upload_headers]
-        return [
-            ("authorization", model.authorization),
-            ("content-type", "application/json"),
-            ("accept", accept),
-        ]
+            headers = [("accept", accept), *call.upload.headers(model.model_id)]
+        else:
+            headers = [("content-type", "application/json"), ("accept", accept)]
+        if model.authorization:  # empty for an upstream that takes no key (Ollama, a local vLLM)
+            headers.append(("authorization", model.authorization))
+        return headers
 
     async def _open(
         self, call: PreparedCall, path: str, model: RoutableModel, total_timeout: float | None
@@ -112,7 +136,7 @@ class Forwarder:
             model.base_url + path,
             self._upstream_headers(call, model),
             payload_for(call, model),
-            stream=call.stream or (call.answer is not None and call.answer.binary),
+            stream=call.streams_upstream or (call.answer is not None and call.answer.binary),
             total_timeout=total_timeout,
             body_stream=call.upload.chunks(model.model_id) if call.upload is not None else None,
         )
@@ -130,11 +154,30 @@ class Forwarder:
             and await self._answer_from_cache(call, path, plan, record, send, event)
         ):
             return
+        opener: OpenAttempt = functools.partial(self._open, call, path)
+        if call.strict is None:
+            await self._answer_from_upstream(call, path, plan, record, send, event, started, opener)
+            return
+        strict = StrictAttempts(call.strict, opener, self._policy.strict_retries, record)
+        try:
+            await self._answer_from_upstream(call, path, plan, record, send, event, started, strict)
+        finally:
+            strict.account(event, call.model)
+
+    async def _answer_from_upstream(
+        self,
+        call: PreparedCall,
+        path: str,
+        plan: RoutingPlan | None,
+        record: RouteRecord,
+        send: Send,
+        event: UsageEvent,
+        started: float,
+        opener: OpenAttempt,
+    ) -> None:
         upstream_started = time.perf_counter()
         try:
-            response = await self._policy.run(
-                plan, record, functools.partial(self._open, call, path), stream=call.stream
-            )
+            response = await self._policy.run(plan, record, opener, stream=call.streams_upstream)
         finally:
             call.model = record.model  # the model that answered: its id, prices and headers
             event.router_model, event.upstream_model = call.model.router_id, call.model.model_id
@@ -160,7 +203,9 @@ class Forwarder:
     ) -> bool:
         """Answer from the cache when it holds this request; else note the key for storing."""
         assert plan.cache_ttl is not None
-        key = cache_key(call.model.workspace_id, call.model.router_id, path, call.payload)
+        # A checked strict answer is stored apart: the same body without checks may get another.
+        kind = path if call.strict is None else path + "#strict"
+        key = cache_key(call.model.workspace_id, call.model.router_id, kind, call.payload)
         record.cache, record.cache_key, record.cache_ttl = "miss", key, plan.cache_ttl
         entry = await self._cache.get(key)
         if entry is None:
@@ -207,6 +252,8 @@ class Forwarder:
             body = self._rewrite_answer(call, body, event)
             if call.answer is not None:
                 body = call.answer.rewrite(call.model, body)
+            elif call.stream and call.strict is not None:
+                body, content_type = _replayed(call, body, content_type)
         elif response.status >= 400:
             event.error_code = "upstream_error"
             secret = call.model.authorization.removeprefix("Bearer ")
@@ -264,18 +311,16 @@ class Forwarder:
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         event.status = response.status
         relayed = StreamText()  # kept only to count tokens if the upstream reports none
+        decoder = SseDecoder(self._max_sse_event_bytes)
         try:
             async for chunk in response.chunks():
-                out = relay.feed(chunk)
-                if out:
-                    relayed.add(out)
-                    check_events(out)
-                    await send({"type": "http.response.body", "body": out, "more_body": True})
-                    event.answered = relay.saw_done
-            tail = relay.flush()
-            if tail:
-                await send({"type": "http.response.body", "body": tail, "more_body": True})
-                event.answered = relay.saw_done
+                events = decoder.feed(chunk)
+                if events:
+                    await _pass_on(relay.on_events(events), relay, relayed, send, event)
+            tail = decoder.close()  # an event the upstream did not end with a blank line
+            await _pass_on(
+                (relay.on_events(tail) if tail else b"") + relay.on_end(), relay, relayed, send, event
+            )
             if not relay.saw_done and relay.events == 0:
                 raise TransportError("the upstream closed the stream without sending any event")
         except TransportError as exc:

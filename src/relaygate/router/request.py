@@ -6,8 +6,9 @@ goes through untouched, unknown fields included.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -19,6 +20,7 @@ from relaygate.router.capabilities import check_chat, check_model_type
 from relaygate.router.endpoints import Endpoint
 from relaygate.router.guards import InputGuard, encode_body
 from relaygate.router.multipart import Upload
+from relaygate.router.strict_schemas import STRICT_HEADER, StrictContract, strict_contract, unstream
 
 # relaygate's own request extensions: read here, never sent upstream. Older clients of
 # the hosted router nest them under "orq".
@@ -49,6 +51,12 @@ class PreparedCall:
     upload: Upload | None = None  # a multipart body streamed upstream instead of ``payload``
     response_headers: RawHeaders = field(default_factory=list)  # e.g. parameters removed
     endpoint: Endpoint | None = None  # what a fallback or balanced model must serve too
+    strict: StrictContract | None = None  # strict schemas relaygate checks itself (strict_schemas.py)
+
+    @property
+    def streams_upstream(self) -> bool:
+        """A stream the upstream sends as it goes (a checked strict answer is asked for whole)."""
+        return self.stream and self.strict is None
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -65,13 +73,36 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def model_not_found(name: str) -> NotFound:
-    return NotFound(
-        f"The model '{name}' does not exist or you do not have access to it. "
-        "List the models available to your key with GET /v3/router/models.",
-        param="model",
-        code="model_not_found",
-    )
+T = TypeVar("T")
+
+
+class UnknownModel(NotFound):
+    """The caller's workspace has no model ``router_id`` in the in-memory catalog."""
+
+    def __init__(self, router_id: str) -> None:
+        super().__init__(
+            f"The model '{router_id}' does not exist or you do not have access to it. "
+            "List the models available to your key with GET /v3/router/models.",
+            param="model",
+            code="model_not_found",
+        )
+        self.router_id = router_id
+
+
+def model_not_found(name: str) -> UnknownModel:
+    return UnknownModel(name)
+
+
+async def with_fresh_model(catalog: Catalog, principal: Principal, build: Callable[[], T]) -> T:
+    """``build()``; when its model was unknown, once more after looking the model up in the
+    store (bounded, negative-cached: ``Catalog.find_model``), so a model created a moment
+    ago by another process is served rather than refused with 404."""
+    try:
+        return build()
+    except UnknownModel as miss:
+        if await catalog.find_model(principal.workspace_id, miss.router_id) is None:
+            raise
+    return build()
 
 
 def resolve_model(catalog: Catalog, principal: Principal, body: dict[str, Any]) -> RoutableModel:
@@ -125,6 +156,7 @@ def prepare(
     raw: bytes, endpoint: Endpoint, principal: Principal, catalog: Catalog, guard: InputGuard | None = None
 ) -> PreparedCall:
     body, model, routing = admit(raw, endpoint, principal, catalog, guard)
+    strict = strict_contract(model, body) if endpoint.checks_chat else None
     notes = check_chat(model, body) if endpoint.checks_chat else []
     defaulted = apply_defaults(body, model) if endpoint.accepts_defaults else None
     body["model"] = model.model_id
@@ -135,6 +167,10 @@ def prepare(
         if not (isinstance(options, dict) and options.get("include_usage") is True):
             body["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
             hide_usage = True
+    if strict is not None:
+        notes = [*notes, *STRICT_HEADER]
+        if stream:
+            unstream(body)
     payload = encode_body(body)
     return PreparedCall(
         model,
@@ -146,4 +182,5 @@ def prepare(
         endpoint.answer,
         response_headers=notes,
         endpoint=endpoint,
+        strict=strict,
     )

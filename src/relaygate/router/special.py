@@ -21,7 +21,7 @@ from relaygate.router.endpoints import Endpoint
 from relaygate.router.form_routing import is_routing_field, routing_object
 from relaygate.router.guards import InputGuard
 from relaygate.router.multipart import Upload, UploadHead, scan_upload
-from relaygate.router.request import PreparedCall, extract_routing, resolve_model
+from relaygate.router.request import PreparedCall, extract_routing, resolve_model, with_fresh_model
 from relaygate.router.responses_api import prepare_responses
 from relaygate.types import Receive, Scope
 
@@ -59,7 +59,11 @@ class SpecialCalls:
         if endpoint.kind == "multipart":
             return await self._upload(endpoint, scope, receive, principal)
         raw = await read_body(scope, receive, self._max_body)
-        call, path = prepare_responses(raw, endpoint, principal, self._catalog, self._guard)
+        call, path = await with_fresh_model(
+            self._catalog,
+            principal,
+            lambda: prepare_responses(raw, endpoint, principal, self._catalog, self._guard),
+        )
         return call, path, None
 
     async def _upload(
@@ -70,7 +74,9 @@ class SpecialCalls:
         scan, received, more = await scan_upload(
             receive, content_type, declared, self._max_upload, is_routing_field
         )
-        model = resolve_model(self._catalog, principal, scan.fields)
+        model = await with_fresh_model(
+            self._catalog, principal, lambda: resolve_model(self._catalog, principal, scan.fields)
+        )
         check_model_type(model, endpoint)
         routing = extract_routing(routing_object(scan.routing_fields))
         assert content_type is not None  # scan_upload refused a body without one

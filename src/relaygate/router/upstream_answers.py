@@ -6,7 +6,8 @@
   replaced by an OpenAI-shaped one (the raw body may be a page of the upstream's HTML);
 * a stream event that is not ``data: {...}`` / ``data: [DONE]`` / an SSE field or comment:
   the stream ends with an error event (``MalformedStream``);
-* an answer over its size bound (``transport.ResponseTooLarge``): 502.
+* an answer over its size bound (``transport.ResponseTooLarge``): 502;
+* a stream event over its bound (``sse.EventTooLarge``): the stream ends with an error event.
 
 The common case costs a few byte comparisons: JSON is parsed only where the relay parses
 it anyway, or when the answer is already an error.
@@ -19,6 +20,8 @@ import re
 import orjson
 
 from relaygate.errors import RelaygateError, UpstreamUnavailable
+from relaygate.router.sse import EventTooLarge
+from relaygate.security.redaction import redact_bytes
 from relaygate.upstream.transport import ResponseTooLarge, TransportError
 
 _FIELDS = (b"event:", b"id:", b"retry:", b":")
@@ -40,6 +43,12 @@ def bad_answer_error(router_id: str, exc: TransportError) -> RelaygateError | No
         return UpstreamUnavailable(
             f"The upstream of model '{router_id}' sent an answer larger than relaygate accepts.",
             code="upstream_response_too_large",
+        )
+    if isinstance(exc, EventTooLarge):
+        return UpstreamUnavailable(
+            f"The upstream of model '{router_id}' sent a stream event longer than relaygate accepts "
+            f"({exc.limit} bytes).",
+            code="upstream_event_too_large",
         )
     if isinstance(exc, MalformedStream):
         return invalid_answer(router_id, "sent a malformed event stream")
@@ -64,10 +73,10 @@ def error_answer(
 ) -> tuple[bytes, bytes]:
     """An upstream error as the client sees it: the upstream's OpenAI error, or one of ours.
 
-    An upstream that echoes the key it was sent does not get to show it to router keys.
+    An upstream that echoes the key it was sent, whole or in part, does not get to show it
+    to router keys: any 8+ character part of it, and any bearer or key-like token, is redacted.
     """
-    if secret and secret.encode() in body:
-        body = body.replace(secret.encode(), b"[redacted]")
+    body = redact_bytes(body, (secret,) if secret else ())
     if b"json" in content_type.lower():
         try:
             parsed = orjson.loads(body)

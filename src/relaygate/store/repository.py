@@ -146,6 +146,19 @@ async def get_key_by_hash(engine: AsyncEngine, key_hash: str) -> ApiKey | None:
     return _key(row._mapping) if row else None
 
 
+async def find_active_key(engine: AsyncEngine, key_hash: str) -> ApiKey | None:
+    """The key with this hash if the catalog would route it: not revoked, its workspace there."""
+    keys, workspaces = tables.api_keys, tables.workspaces
+    query = (
+        select(keys)
+        .join(workspaces, workspaces.c.id == keys.c.workspace_id)
+        .where((keys.c.key_hash == key_hash) & keys.c.revoked_at.is_(None))
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    return _key(row._mapping) if row else None
+
+
 async def list_keys(engine: AsyncEngine, workspace_id: str | None = None) -> list[ApiKey]:
     query = select(tables.api_keys).order_by(tables.api_keys.c.created_at)
     if workspace_id is not None:
@@ -211,6 +224,17 @@ async def replace_model(engine: AsyncEngine, model: Model) -> Model:
 async def get_model(engine: AsyncEngine, workspace_id: str, model_id: str) -> Model | None:
     row = await fetch_in_workspace(engine, tables.models, workspace_id, model_id)
     return _model(row) if row else None
+
+
+async def find_enabled_model(engine: AsyncEngine, workspace_id: str, router_id: str) -> Model | None:
+    """The workspace's model with this router id if the catalog would route it (enabled)."""
+    table = tables.models
+    query = select(table).where(
+        (table.c.workspace_id == workspace_id) & (table.c.router_id == router_id) & table.c.enabled
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    return _model(row._mapping) if row else None
 
 
 async def list_models(engine: AsyncEngine, workspace_id: str | None = None) -> list[Model]:

@@ -5,6 +5,8 @@ Each check's outcome is reported, in order, to an optional listener as it comple
 (the Studio shows them live) and collected in a ``ProbeReport``. A probe only probes:
 short timeouts, a cap on what it reads, the cheapest call that proves the model type,
 and upstream errors quoted as status plus a truncated ``error.message``, never a raw body.
+Every check's message is redacted of the key (and of anything key-like) before anyone
+sees it: an upstream may quote the key it was sent.
 """
 
 from __future__ import annotations
@@ -17,16 +19,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
+from relaygate.security.redaction import redact
 from relaygate.upstream.claims import ClaimChecks, Form, Outcome, check_claims
-from relaygate.upstream.transport import TimedOut, Transport, TransportError, UpstreamResponse
+from relaygate.upstream.transport import ConnectFailed, TimedOut, Transport, TransportError, UpstreamResponse
 
 MAX_PROBE_BYTES = 1024 * 1024
 MAX_QUOTE_CHARS = 200
 
 CheckListener = Callable[["Check"], Awaitable[None]]
+ProbeRequest = tuple[str, "dict[str, Any] | Form"]  # path, JSON payload or form
+Answer = tuple[int, bytes, float] | TransportError  # status, body, latency ms; or why there was none
 
 # The cheapest real call that proves a model serves its type; None = listing only.
 _MINIMAL_CALLS: dict[str, tuple[str, dict[str, Any]] | None] = {
@@ -128,14 +134,65 @@ async def _read_capped(response: UpstreamResponse) -> bytes:
     return b"".join(parts)
 
 
-class _Run:
-    """One probe's state: the report so far and the listener to tell."""
+def _article(model_type: str) -> str:
+    return "an" if model_type[:1] in ("a", "e", "i", "o", "u") else "a"
 
-    def __init__(self, listener: CheckListener | None) -> None:
+
+def _unreachable(base: str, exc: TransportError) -> str:
+    """Why no connection was made, in words that point at the fix."""
+    if isinstance(exc, TimedOut):
+        return (
+            f"connecting to {base} timed out ({exc}): is the host up, or does a firewall drop the connection?"
+        )
+    parts = urlsplit(base)
+    host = parts.hostname or base
+    where = f"{host}:{parts.port}" if parts.port else host
+    cause = exc.cause if isinstance(exc, ConnectFailed) else ""
+    reasons = {
+        "refused": f"connection refused: nothing listens at {where} (is the server running, on this port?)",
+        "dns": f"the host name {host} does not resolve (check its spelling and this machine's DNS)",
+        "tls": f"the TLS handshake failed ({exc}): does the server speak https on this port, "
+        "with a certificate this machine trusts?",
+        "reset": f"{where} reset the connection (does it speak HTTP on this port?)",
+    }
+    return f"connecting to {base} failed: {reasons.get(cause, str(exc))}"
+
+
+def _wrong_path(answer: Answer) -> bool:
+    """A 404 that is not about the model: the route itself is missing (e.g. no ``/v1``)."""
+    if isinstance(answer, TransportError) or answer[0] != 404:
+        return False
+    return "model" not in quote_upstream(answer[0], answer[1]).lower()
+
+
+def _wrong_path_message(base: str, path: str) -> str:
+    hint = (
+        "check the path after the host"
+        if base.endswith("/v1")
+        else f"OpenAI-compatible servers usually serve under /v1 (try {base}/v1)"
+    )
+    return (
+        f"the upstream answered HTTP 404 at {base}/models and at {base}{path}: is the base URL right? {hint}"
+    )
+
+
+def _minimal_request(model_type: str, model_id: str, full: bool) -> ProbeRequest | None:
+    minimal = _MINIMAL_CALLS.get(model_type)
+    if minimal is not None:
+        return minimal[0], {"model": model_id, **minimal[1]}
+    return _full_call(model_type, model_id) if full else None
+
+
+class _Run:
+    """One probe's state: the report so far, the listener to tell, the secrets no message may show."""
+
+    def __init__(self, listener: CheckListener | None, secrets: tuple[str, ...]) -> None:
         self.report = ProbeReport()
         self._listener = listener
+        self._secrets = secrets
 
     async def add(self, check: Check) -> Check:
+        check.message = redact(check.message, self._secrets)
         self.report.checks.append(check)
         if self._listener is not None:
             await self._listener(check)
@@ -150,7 +207,9 @@ class Prober:
     async def _call(
         self, method: str, url: str, api_key: str, payload: dict[str, Any] | Form | None
     ) -> tuple[int, bytes, float]:
-        headers = [("authorization", f"Bearer {api_key}"), ("accept", "application/json")]
+        headers = [("accept", "application/json")]
+        if api_key:  # an upstream that takes no key (Ollama, a local vLLM) gets no header
+            headers.append(("authorization", f"Bearer {api_key}"))
         body = None
         if isinstance(payload, Form):
             headers.append(("content-type", payload.content_type))
@@ -177,7 +236,7 @@ class Prober:
         full: bool = False,
     ) -> ProbeReport:
         """``claims``: capability flags to test; ``full``: make the paid call listing-only types skip."""
-        run = _Run(listener)
+        run = _Run(listener, (api_key,))
         base = base_url.rstrip("/")
         try:
             async with asyncio.timeout(self._timeout):
@@ -218,14 +277,32 @@ class Prober:
         try:
             status, body, ms = await self._call("GET", f"{base}/models", api_key, None)
         except TransportError as exc:
-            verb = "timed out" if isinstance(exc, TimedOut) else "failed"
-            await run.add(Check("connectivity", "failed", f"connecting to {base} {verb}: {exc}"))
+            await run.add(Check("connectivity", "failed", _unreachable(base, exc)))
             return
+        request = _minimal_request(model_type, model_id, full)
+        early: Answer | None = None
+        if status == 404 and request is not None:
+            # No listing: the minimal call tells a server without /models from a wrong path.
+            early = await self._try_call(base, api_key, request)
+            if _wrong_path(early):
+                await run.add(Check("connectivity", "failed", _wrong_path_message(base, request[0])))
+                return
         await run.add(Check("connectivity", "passed", f"GET /models answered HTTP {status}", ms))
         auth_known = await self._judge_listing(run, status, body, model_id)
         if auth_known is False:
             return
-        await self._minimal_call(run, base, api_key, model_id, model_type, auth_known=auth_known, full=full)
+        if request is None:
+            await self._listing_only(run, model_type, auth_known)
+            return
+        answer = early if early is not None else await self._try_call(base, api_key, request)
+        await self._judge_minimal(run, request[0], model_type, answer, auth_known=auth_known)
+
+    async def _try_call(self, base: str, api_key: str, request: ProbeRequest) -> Answer:
+        path, payload = request
+        try:
+            return await self._call("POST", f"{base}{path}", api_key, payload)
+        except TransportError as exc:
+            return exc
 
     async def _judge_listing(self, run: _Run, status: int, body: bytes, model_id: str) -> bool | None:
         """True: key accepted; False: key rejected (probe over); None: cannot tell yet."""
@@ -252,49 +329,31 @@ class Prober:
             )
         return True
 
-    async def _minimal_call(
-        self,
-        run: _Run,
-        base: str,
-        api_key: str,
-        model_id: str,
-        model_type: str,
-        *,
-        auth_known: bool | None,
-        full: bool = False,
-    ) -> None:
-        minimal = _MINIMAL_CALLS.get(model_type)
-        request: tuple[str, dict[str, Any] | Form] | None = (
-            (minimal[0], {"model": model_id, **minimal[1]})
-            if minimal is not None
-            else _full_call(model_type, model_id)
-            if full
-            else None
-        )
-        if request is None:
-            if auth_known is None:
-                await run.add(
-                    Check(
-                        "authentication",
-                        "warning",
-                        "could not verify the key: the upstream has no /models listing",
-                    )
-                )
+    async def _listing_only(self, run: _Run, model_type: str, auth_known: bool | None) -> None:
+        if auth_known is None:
             await run.add(
                 Check(
-                    "capability",
-                    "skipped",
-                    f"{model_type} models are checked by listing only (a real call costs money; "
-                    "send full_probe: true to make one)",
+                    "authentication",
+                    "warning",
+                    "could not verify the key: the upstream has no /models listing",
                 )
             )
+        await run.add(
+            Check(
+                "capability",
+                "skipped",
+                f"{model_type} models are checked by listing only (a real call costs money; "
+                "send full_probe: true to make one)",
+            )
+        )
+
+    async def _judge_minimal(
+        self, run: _Run, path: str, model_type: str, answer: Answer, *, auth_known: bool | None
+    ) -> None:
+        if isinstance(answer, TransportError):
+            await run.add(Check("capability", "failed", f"POST {path} failed: {answer}"))
             return
-        path, payload = request
-        try:
-            status, body, ms = await self._call("POST", f"{base}{path}", api_key, payload)
-        except TransportError as exc:
-            await run.add(Check("capability", "failed", f"POST {path} failed: {exc}"))
-            return
+        status, body, ms = answer
         if status in (401, 403):
             await run.add(
                 Check(
@@ -308,20 +367,12 @@ class Prober:
             await run.add(
                 Check("authentication", "passed", f"the upstream accepted the API key on POST {path}")
             )
+        as_type = f"as {_article(model_type)} {model_type} model"
         if 200 <= status < 300:
-            await run.add(
-                Check(
-                    "capability", "passed", f"POST {path} answered HTTP {status} as a {model_type} model", ms
-                )
-            )
+            await run.add(Check("capability", "passed", f"POST {path} answered HTTP {status} {as_type}", ms))
         else:
             await run.add(
-                Check(
-                    "capability",
-                    "failed",
-                    f"POST {path} as a {model_type} model: {quote_upstream(status, body)}",
-                    ms,
-                )
+                Check("capability", "failed", f"POST {path} {as_type}: {quote_upstream(status, body)}", ms)
             )
 
 

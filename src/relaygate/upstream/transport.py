@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from pyreqwest.client import Client, ClientBuilder
-from pyreqwest.exceptions import ConnectError, PyreqwestError, RequestTimeoutError
+from pyreqwest.exceptions import DetailedPyreqwestError, PyreqwestError, RequestTimeoutError
 from pyreqwest.request import RequestBuilder, StreamRequest
 from pyreqwest.response import Response, ResponseBodyReader
 
@@ -39,7 +39,11 @@ class TransportError(Exception):
 
 
 class ConnectFailed(TransportError):
-    pass
+    """``cause``: ``refused``, ``dns``, ``tls``, ``reset``, or ``""`` when not known."""
+
+    def __init__(self, message: str, cause: str = "") -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 class TimedOut(TransportError):
@@ -82,14 +86,29 @@ class Transport(Protocol):
     async def aclose(self) -> None: ...
 
 
+# (cause, words in the innermost error that name it), checked in order.
+_CONNECT_CAUSES = (
+    ("refused", ("connection refused",)),
+    ("dns", ("dns error", "lookup address", "name or service not known", "nodename nor servname")),
+    ("reset", ("connection reset", "broken pipe")),
+    ("tls", ("tls", "ssl", "certificate", "handshake", "corrupt message", "alert")),
+)
+
+
+def _connect_failure(exc: PyreqwestError) -> ConnectFailed:
+    found = exc.details.get("causes") if isinstance(exc, DetailedPyreqwestError) else None
+    causes = [cause["message"] for cause in found or ()]
+    text = " / ".join(causes).lower()
+    cause = next((name for name, words in _CONNECT_CAUSES if any(word in text for word in words)), "")
+    innermost = causes[-1] if causes else ""
+    return ConnectFailed(f"{exc.message}: {innermost}" if innermost else exc.message, cause)
+
+
 def _translate(exc: PyreqwestError) -> TransportError:
     # pyreqwest's messages name the URL and the OS error, never headers or bodies.
-    reason = exc.message
     if isinstance(exc, RequestTimeoutError):
-        return TimedOut(reason)
-    if isinstance(exc, ConnectError):
-        return ConnectFailed(reason)
-    return ConnectFailed(reason)
+        return TimedOut(exc.message)
+    return _connect_failure(exc)
 
 
 _UNARY_PREREAD = 64 * 1024  # a typical answer arrives whole with the headers

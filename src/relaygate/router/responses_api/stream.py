@@ -31,12 +31,11 @@ class _Item:
 
 
 class ResponsesStream:
-    """Feeds on the upstream's chat SSE bytes, returns Responses SSE bytes (the relay interface)."""
+    """Takes the upstream's chat events, returns Responses SSE bytes (the relay interface)."""
 
     def __init__(self, request: dict[str, Any], model: str) -> None:
         self._request = request
         self._model = model
-        self._buffer = b""
         self._sequence = 0
         self._base = ""
         self._created = int(time.time())
@@ -53,21 +52,11 @@ class ResponsesStream:
 
     # -- the relay interface ------------------------------------------------------------
 
-    def feed(self, chunk: bytes) -> bytes:
-        data = (self._buffer + chunk).replace(b"\r\n", b"\n")
-        end = data.rfind(b"\n\n")
-        if end < 0:
-            self._buffer = data
-            return b""
-        self._buffer = data[end + 2 :]
-        return b"".join(self._on_event(block) for block in data[:end].split(b"\n\n"))
+    def on_events(self, events: list[bytes]) -> bytes:
+        return b"".join([self._on_event(event) for event in events])
 
-    def flush(self) -> bytes:
-        rest, self._buffer = self._buffer, b""
-        out = self._on_event(rest) if rest.strip() else b""
-        if self._started and not self._finished:
-            out += self._complete()  # an upstream that ends without [DONE]
-        return out
+    def on_end(self) -> bytes:
+        return self._complete() if self._started else b""  # an upstream that ends without [DONE]
 
     # -- chat chunks in ----------------------------------------------------------------
 
