@@ -14,8 +14,9 @@ ensure_uv() {
 }
 
 uv() {
-  # The machine's Python, never a downloaded one; the lock must match pyproject.toml.
-  UV_PYTHON_DOWNLOADS=never .tools/uv/bin/uv "$@"
+  # The machine's Python, never a downloaded one; the machine's CA certificates (a company
+  # proxy's CA included), as pip and npm use them.
+  UV_PYTHON_DOWNLOADS=never UV_SYSTEM_CERTS=1 .tools/uv/bin/uv "$@"
 }
 
 ensure_runtime_packages() {
