@@ -76,6 +76,8 @@ def test_a_keyless_upstream_needs_no_api_key_and_region_has_a_default(workspace:
         assert response.status_code == 200, response.text
         model = response.json()
         assert model["configuration"]["region"] == "default"
+        checks = {check["name"]: check["message"] for check in model["metadata"]["validation"]["checks"]}
+        assert checks["authentication"].startswith("the upstream needs no API key")
         chat = {"model": model["router_id"], "messages": [{"role": "user", "content": "hi"}]}
         assert workspace.api("POST", "/v3/router/chat/completions", json=chat).status_code == 200
         assert upstream.requests, "the probe and the call reached the upstream"

@@ -11,7 +11,6 @@ a 502 ``strict_schema_mismatch`` that says which schema and where, never the bad
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -20,7 +19,7 @@ from relaygate.catalog import RoutableModel
 from relaygate.errors import RelaygateError, UpstreamUnavailable
 from relaygate.router.policy import OpenAttempt, RouteRecord
 from relaygate.router.strict_schemas import STRICT_HEADER, StrictContract
-from relaygate.upstream.transport import UpstreamResponse
+from relaygate.upstream.transport import UpstreamResponse, WholeBody
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.pricing import price_event
 
@@ -31,7 +30,7 @@ class SchemaMismatch(UpstreamUnavailable):
     default_code = "strict_schema_mismatch"
 
 
-class HeldAnswer:
+class HeldAnswer(WholeBody):
     """An upstream answer already read whole, handed on as an ``UpstreamResponse``."""
 
     def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
@@ -46,15 +45,6 @@ class HeldAnswer:
     def header(self, name: str) -> str | None:
         wanted = name.lower()
         return next((value for key, value in self._headers if key.lower() == wanted), None)
-
-    async def read(self) -> bytes:
-        return self._body
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        yield self._body
-
-    async def aclose(self) -> None:
-        return None
 
 
 def _usage(answer: Any) -> dict[str, Any] | None:

@@ -191,6 +191,11 @@ class _Run:
         self._listener = listener
         self._secrets = secrets
 
+    def key_accepted(self, where: str = "") -> Check:
+        """The passed authentication check, worded for an upstream that takes no key too."""
+        what = "the upstream accepted the API key" if any(self._secrets) else "the upstream needs no API key"
+        return Check("authentication", "passed", f"{what}{where}")
+
     async def add(self, check: Check) -> Check:
         check.message = redact(check.message, self._secrets)
         self.report.checks.append(check)
@@ -317,7 +322,7 @@ class Prober:
             return False
         if not 200 <= status < 300:
             return None
-        await run.add(Check("authentication", "passed", "the upstream accepted the API key"))
+        await run.add(run.key_accepted())
         listed = _listed_ids(body)
         run.report.listed_models = listed
         if listed is not None and model_id not in listed:
@@ -364,9 +369,7 @@ class Prober:
             )
             return
         if auth_known is None:
-            await run.add(
-                Check("authentication", "passed", f"the upstream accepted the API key on POST {path}")
-            )
+            await run.add(run.key_accepted(f" on POST {path}"))
         as_type = f"as {_article(model_type)} {model_type} model"
         if 200 <= status < 300:
             await run.add(Check("capability", "passed", f"POST {path} answered HTTP {status} {as_type}", ms))

@@ -192,13 +192,10 @@ class _PyreqwestHeaders:
         return value if isinstance(value, str) else None
 
 
-class _BufferedResponse(_PyreqwestHeaders):
-    """A response whose body pyreqwest already read whole."""
+class WholeBody:
+    """The body half of an ``UpstreamResponse`` whose body is already read whole."""
 
-    def __init__(self, response: Response, body: bytes) -> None:
-        super().__init__(response)
-        self.status = response.status
-        self._body = body
+    _body: bytes
 
     async def read(self) -> bytes:
         return self._body
@@ -208,6 +205,15 @@ class _BufferedResponse(_PyreqwestHeaders):
 
     async def aclose(self) -> None:
         return None
+
+
+class _BufferedResponse(_PyreqwestHeaders, WholeBody):
+    """A response whose body pyreqwest already read whole."""
+
+    def __init__(self, response: Response, body: bytes) -> None:
+        super().__init__(response)
+        self.status = response.status
+        self._body = body
 
 
 class _StreamingResponse(_PyreqwestHeaders):
