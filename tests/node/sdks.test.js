@@ -85,6 +85,28 @@ test('GET /v2/models and /v2/models/{id} pass the SDK model schema', async () =>
   assert.equal(got.displayName, 'Renamed by Node');
 });
 
+test('@orq-ai/node checks an upstream key (models.validate): the right one passes', async () => {
+  const result = await orq.models.validate({ provider: 'openai', apiKey: upstreamKey, baseUrl: upstreamUrl });
+  assert.equal(result, undefined); // an empty 200, as the SDK's M.nil(200) expects
+});
+
+test('@orq-ai/node models.validate rejects a wrong key with an OpenAI-shaped 400', async () => {
+  const wrong = 'sk-wrong-key-for-node-validate';
+  await assert.rejects(
+    orq.models.validate({ provider: 'openai', apiKey: wrong, baseUrl: upstreamUrl }),
+    (error) => {
+      assert.equal(error.statusCode, 400, error.message);
+      const body = JSON.parse(error.body);
+      assert.equal(body.error.param, 'api_key');
+      assert.equal(body.error.code, 'authentication_failed');
+      assert.ok(!error.body.includes(wrong), error.body);
+      return true;
+    },
+  );
+  const listed = await v2('/v2/models', modelListSchema); // nothing stored by either check
+  assert.deepEqual(listed.map((item) => item.id), [model.id]);
+});
+
 test('@orq-ai/node lists the router models (models.list)', async () => {
   const listed = await orq.models.list();
   assert.equal(listed.object, 'list');

@@ -175,6 +175,9 @@ class Delivery(Response):
         interval = self.fault.byte_interval
         if not interval:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            # A send to a client that went away returns at once: yield, so the disconnect
+            # watch runs even when an endless stream never pauses.
+            await asyncio.sleep(0)
             return not watch.gone.is_set()
         for offset in range(len(chunk)):
             if offset and not await watch.sleep(interval):

@@ -21,7 +21,7 @@ from relaygate.upstream.probe import CheckListener, Prober, ProbeReport
 from relaygate.upstream.ssrf import UpstreamGuard, literal_ip
 
 from .probe_quota import ProbeQuota
-from .schemas import ModelCreate, ModelFields, ModelUpdate
+from .schemas import CredentialsCheck, ModelCreate, ModelFields, ModelUpdate
 
 _GENERIC_LABELS = {
     "api",
@@ -38,6 +38,9 @@ _GENERIC_LABELS = {
     "dev",
     "co",
 }
+
+
+# A type the probe checks by ``GET /models`` alone unless ``full``: a credentials check makes no paid call.
 
 
 def derive_provider(base_url: str, guard: UpstreamGuard) -> str:
@@ -72,7 +75,8 @@ def _redacted_report(report: dict[str, Any], secrets: tuple[str, ...]) -> dict[s
     }
 
 
-def _failure(report: ProbeReport) -> ValidationFailed:
+def _failure(report: ProbeReport, otherwise: str = "model_id") -> ValidationFailed:
+    """The error for a failed probe; ``otherwise``: the param blamed when neither address nor key failed."""
     failed = report.failed
     assert failed is not None
     return ValidationFailed(
@@ -81,8 +85,21 @@ def _failure(report: ProbeReport) -> ValidationFailed:
         if failed.name == "connectivity"
         else "api_key"
         if failed.name == "authentication"
-        else "model_id",
+        else otherwise,
         code=f"{failed.name}_failed",
+        extra={"validation": report.as_dict()},
+    )
+
+
+def _unverified(report: ProbeReport) -> ValidationFailed | None:
+    """No failure, yet no passed key check (no ``/models`` listing): not a confirmation."""
+    if any(check.name == "authentication" and check.status == "passed" for check in report.checks):
+        return None
+    return ValidationFailed(
+        "Could not verify the API key: the upstream answered no /models listing at this base_url "
+        "(relaygate checks credentials by listing only, never with a paid call).",
+        param="base_url",
+        code="authentication_unverified",
         extra={"validation": report.as_dict()},
     )
 
@@ -311,6 +328,22 @@ class ModelService:
         if report.failed is not None:
             raise _failure(report)
         return updated
+
+    async def check_credentials(self, workspace_id: str, body: CredentialsCheck) -> None:
+        """Is the upstream reachable and does it take the key? Probed like a model, nothing stored."""
+        if not body.base_url:
+            raise InvalidRequest(
+                "base_url is required: relaygate treats every provider as OpenAI-compatible "
+                "and knows no default address for one (e.g. https://api.groq.com/openai/v1).",
+                param="base_url",
+                code="base_url_required",
+            )
+        await self._guard.check_url(body.base_url)
+        self._probe_quota.take(workspace_id)
+        report = await self._prober.check_access(body.base_url, body.api_key)
+        problem = _failure(report, otherwise="base_url") if report.failed is not None else _unverified(report)
+        if problem is not None:
+            raise problem
 
     async def delete(self, workspace_id: str, model_id: str) -> None:
         if not await repository.delete_model(self._engine, workspace_id, model_id):

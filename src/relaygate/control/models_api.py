@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from relaygate.catalog import Principal
 from relaygate.errors import RelaygateError
@@ -20,7 +20,7 @@ from relaygate.upstream.probe import Check, CheckListener
 from .auth import admin, runtime_of
 from .model_protocol import ModelDeleted, ModelList, ModelObject
 from .model_view import model_object
-from .schemas import ModelCreate, ModelUpdate
+from .schemas import CredentialsCheck, ModelCreate, ModelUpdate
 
 router = APIRouter(prefix="/v2/models", tags=["models"])
 Admin = Annotated[Principal, Depends(admin)]
@@ -87,6 +87,23 @@ async def update_model(model_id: str, body: ModelUpdate, request: Request, princ
     return await _respond(
         request, lambda listener: service.update(principal.workspace_id, model_id, body, listener)
     )
+
+
+@router.post(
+    "/validate",
+    summary="Check an upstream's address and API key without storing anything",
+    response_class=Response,
+    responses={
+        200: {"description": "The upstream is reachable and accepts the key; the body is empty."},
+        400: {
+            "description": "Not reachable, key rejected or unverifiable, or no base_url (error.param says)."
+        },
+    },
+)
+async def validate_credentials(body: CredentialsCheck, request: Request, principal: Admin) -> Response:
+    # Declared before the /{model_id} routes: "validate" is this path, never a model id.
+    await runtime_of(request).models.check_credentials(principal.workspace_id, body)
+    return Response(status_code=200)
 
 
 @router.get("", summary="List this workspace's models")

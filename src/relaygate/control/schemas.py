@@ -123,6 +123,24 @@ class ModelUpdate(ModelFields):
     model_id: OptionalText128 = None
 
 
+class CredentialsCheck(BaseModel):
+    """``POST /v2/models/validate`` (the Node SDK's ``models.validate``): nothing is stored.
+
+    Every provider is taken as OpenAI-compatible, so ``base_url`` is required (the service
+    says so when it is missing); the Azure-only fields are accepted for the SDK and unused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    # Empty for an upstream that takes no key: no Authorization is sent.
+    api_key: Annotated[str, Field(max_length=128)]
+    provider: Text128
+    base_url: OptionalText128 = None
+    api_version: OptionalText128 = None
+    deployment_name: OptionalText128 = None
+    endpoint: OptionalText128 = None
+    subtype: OptionalText128 = None
+
+
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

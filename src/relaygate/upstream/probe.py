@@ -138,6 +138,10 @@ def _article(model_type: str) -> str:
     return "an" if model_type[:1] in ("a", "e", "i", "o", "u") else "a"
 
 
+def _reached(status: int, ms: float) -> Check:
+    return Check("connectivity", "passed", f"GET /models answered HTTP {status}", ms)
+
+
 def _unreachable(base: str, exc: TransportError) -> str:
     """Why no connection was made, in words that point at the fix."""
     if isinstance(exc, TimedOut):
@@ -247,10 +251,36 @@ class Prober:
             async with asyncio.timeout(self._timeout):
                 await self._steps(run, base, api_key, model_id, model_type, full)
         except TimeoutError:
-            await run.add(Check("timeout", "failed", f"the probe did not finish within {self._timeout:g} s"))
+            await run.add(self._timed_out())
         if run.report.failed is None:
             await self._claims(run, base, api_key, model_id, model_type, claims or {}, full)
         return run.report
+
+    async def check_access(self, base_url: str, api_key: str) -> ProbeReport:
+        """Connectivity and the key only, by ``GET /models``: no model named, no paid call."""
+        run = _Run(None, (api_key,))
+        base = base_url.rstrip("/")
+        try:
+            async with asyncio.timeout(self._timeout):
+                listing = await self._listing(run, base, api_key)
+                if listing is not None:
+                    status, body, ms = listing
+                    await run.add(_reached(status, ms))
+                    await self._judge_listing(run, status, body, model_id=None)
+        except TimeoutError:
+            await run.add(self._timed_out())
+        return run.report
+
+    def _timed_out(self) -> Check:
+        return Check("timeout", "failed", f"the probe did not finish within {self._timeout:g} s")
+
+    async def _listing(self, run: _Run, base: str, api_key: str) -> tuple[int, bytes, float] | None:
+        """``GET /models``: its status, body and time, or None with a failed connectivity check."""
+        try:
+            return await self._call("GET", f"{base}/models", api_key, None)
+        except TransportError as exc:
+            await run.add(Check("connectivity", "failed", _unreachable(base, exc)))
+            return None
 
     async def _claims(
         self,
@@ -279,11 +309,10 @@ class Prober:
     async def _steps(
         self, run: _Run, base: str, api_key: str, model_id: str, model_type: str, full: bool = False
     ) -> None:
-        try:
-            status, body, ms = await self._call("GET", f"{base}/models", api_key, None)
-        except TransportError as exc:
-            await run.add(Check("connectivity", "failed", _unreachable(base, exc)))
+        listing = await self._listing(run, base, api_key)
+        if listing is None:
             return
+        status, body, ms = listing
         request = _minimal_request(model_type, model_id, full)
         early: Answer | None = None
         if status == 404 and request is not None:
@@ -292,7 +321,7 @@ class Prober:
             if _wrong_path(early):
                 await run.add(Check("connectivity", "failed", _wrong_path_message(base, request[0])))
                 return
-        await run.add(Check("connectivity", "passed", f"GET /models answered HTTP {status}", ms))
+        await run.add(_reached(status, ms))
         auth_known = await self._judge_listing(run, status, body, model_id)
         if auth_known is False:
             return
@@ -309,7 +338,7 @@ class Prober:
         except TransportError as exc:
             return exc
 
-    async def _judge_listing(self, run: _Run, status: int, body: bytes, model_id: str) -> bool | None:
+    async def _judge_listing(self, run: _Run, status: int, body: bytes, model_id: str | None) -> bool | None:
         """True: key accepted; False: key rejected (probe over); None: cannot tell yet."""
         if status in (401, 403):
             await run.add(
@@ -325,7 +354,7 @@ class Prober:
         await run.add(run.key_accepted())
         listed = _listed_ids(body)
         run.report.listed_models = listed
-        if listed is not None and model_id not in listed:
+        if listed is not None and model_id is not None and model_id not in listed:
             shown = ", ".join(listed[:10]) + (" …" if len(listed) > 10 else "")
             await run.add(
                 Check(
