@@ -13,7 +13,14 @@ from typing import Any
 import httpx2
 import openai
 import pytest
-from agents import Agent, OpenAIChatCompletionsModel, Runner, function_tool, set_tracing_disabled
+from agents import (
+    Agent,
+    OpenAIChatCompletionsModel,
+    OpenAIResponsesModel,
+    Runner,
+    function_tool,
+    set_tracing_disabled,
+)
 from pydantic import BaseModel
 from pydantic_ai import Agent as PydanticAgent
 from pydantic_ai import NativeOutput
@@ -299,6 +306,47 @@ def test_openai_agents_runs_a_strict_function_tool(
     first = sent(upstream)[0]
     assert first["tools"][0]["function"]["name"] == "weather"
     assert "strict" not in first["tools"][0]["function"]
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_openai_agents_default_responses_model_runs_a_strict_function_tool(
+    routed: Workspace, tools_model: tuple[str, FakeUpstream], streamed: bool
+) -> None:
+    """openai-agents' own default speaks /responses, translated onto a chat-only upstream."""
+    router_id, upstream = tools_model
+    asked: list[tuple[str, int]] = []
+
+    @function_tool
+    def weather(city: str, days: int) -> str:
+        """The weather in a city for some days."""
+        asked.append((city, days))
+        return "sunny"
+
+    strict_headers: list[str | None] = []
+
+    async def run() -> Any:
+        sdk = recording_client(routed, strict_headers)
+        model = OpenAIResponsesModel(model=router_id, openai_client=sdk)
+        agent = Agent(name="forecaster", instructions="Use the tool.", tools=[weather], model=model)
+        try:
+            if not streamed:
+                return await Runner.run(agent, "Weather in Paris?")
+            result = Runner.run_streamed(agent, "Weather in Paris?")
+            async for _ in result.stream_events():
+                pass
+            return result
+        finally:
+            await sdk.close()
+
+    set_tracing_disabled(True)
+    upstream.script("/chat/completions", [Fault(), text("It is sunny in x.")])
+    result = asyncio.run(run())
+    assert result.final_output == "It is sunny in x."
+    assert asked == [("x", 1)]
+    assert strict_headers == ["emulated", "emulated"]
+    first = sent(upstream)[0]
+    assert "strict" not in first["tools"][0]["function"]
+    assert first["stream"] is False  # a strict stream is asked for whole, checked, then replayed
 
 
 def test_pydantic_ai_gets_structured_output_through_a_tool(

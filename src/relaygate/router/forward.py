@@ -97,9 +97,15 @@ async def _pass_on(out: bytes, relay: EventRelay, relayed: StreamText, send: Sen
 
 
 def _replayed(call: PreparedCall, body: bytes, content_type: bytes) -> tuple[bytes, bytes]:
-    """A checked strict answer the client asked to stream, as the stream it would have been."""
-    replay = replay_as_stream(body, include_usage=not call.hide_usage)
-    return (replay, b"text/event-stream") if replay is not None else (body, content_type)
+    """A checked strict answer the client asked to stream, as the stream it would have been:
+    the chat stream, or what the call's answer makes of it (a translated call's own events)."""
+    replay = replay_as_stream(body, include_usage=call.answer is not None or not call.hide_usage)
+    if replay is None:
+        return body, content_type
+    if call.answer is not None:
+        relay = call.answer.stream_relay(call.model, call.hide_usage)
+        replay = relay.on_events(SseDecoder(len(replay)).feed(replay)) + relay.on_end()
+    return replay, b"text/event-stream"
 
 
 class Forwarder:
@@ -250,10 +256,10 @@ class Forwarder:
             check_success_answer(call.model.router_id, response.status, content_type, body)
         if response.status < 300 and body[:1] == b"{":
             body = self._rewrite_answer(call, body, event)
-            if call.answer is not None:
-                body = call.answer.rewrite(call.model, body)
-            elif call.stream and call.strict is not None:
+            if call.stream and call.strict is not None:
                 body, content_type = _replayed(call, body, content_type)
+            elif call.answer is not None:
+                body = call.answer.rewrite(call.model, body)
         elif response.status >= 400:
             event.error_code = "upstream_error"
             secret = call.model.authorization.removeprefix("Bearer ")

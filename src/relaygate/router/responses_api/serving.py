@@ -25,6 +25,7 @@ from relaygate.router.endpoints import Endpoint
 from relaygate.router.guards import InputGuard, encode_body
 from relaygate.router.request import PreparedCall, admit, apply_defaults
 from relaygate.router.sse import StreamRelay
+from relaygate.router.strict_schemas import STRICT_HEADER, strict_contract, unstream
 
 from .stream import ResponsesStream
 from .translate import chat_to_response, request_to_chat
@@ -99,11 +100,16 @@ def prepare_responses(
         call.response_headers = notes
         return call, "/responses"
     chat = request_to_chat(body)
+    strict = strict_contract(model, chat)  # before check_chat: emulated strict tools pass it
     notes = [TRANSLATED_HEADER, *check_chat(model, chat)]
     defaulted = apply_defaults(chat, model)
     chat["model"] = model.model_id
-    if stream:
+    if strict is not None:
+        notes += STRICT_HEADER
+        unstream(chat)  # a no-op for a whole answer; a stream is replayed once checked
+    elif stream:
         chat["stream_options"] = {"include_usage": True}
-    call = PreparedCall(model, encode_body(chat), stream, False, routing, defaulted, TranslatedAnswer(body))
+    answer = TranslatedAnswer(body)
+    call = PreparedCall(model, encode_body(chat), stream, False, routing, defaulted, answer, strict=strict)
     call.response_headers = notes
     return call, "/chat/completions"
