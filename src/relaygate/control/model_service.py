@@ -17,7 +17,8 @@ from relaygate.security.redaction import redact
 from relaygate.store import repository
 from relaygate.store.records import Model, new_id, utcnow
 from relaygate.upstream.claims import settle_capabilities
-from relaygate.upstream.probe import CheckListener, Prober, ProbeReport
+from relaygate.upstream.probe import Prober
+from relaygate.upstream.probe_findings import CheckListener, ProbeReport
 from relaygate.upstream.ssrf import UpstreamGuard, literal_ip
 
 from .probe_quota import ProbeQuota

@@ -15,7 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 from relaygate.catalog import Principal
 from relaygate.errors import RelaygateError
 from relaygate.store.records import Model
-from relaygate.upstream.probe import Check, CheckListener
+from relaygate.upstream.probe_findings import Check, CheckListener
 
 from .auth import admin, runtime_of
 from .model_protocol import ModelDeleted, ModelList, ModelObject

@@ -15,24 +15,30 @@ import asyncio
 import io
 import time
 import wave
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
 from relaygate.security.redaction import redact
 from relaygate.upstream.claims import ClaimChecks, Form, Outcome, check_claims
-from relaygate.upstream.transport import ConnectFailed, TimedOut, Transport, TransportError, UpstreamResponse
+from relaygate.upstream.probe_findings import (
+    Answer,
+    Check,
+    CheckListener,
+    ProbeReport,
+    article,
+    quote_upstream,
+    reached,
+    unreachable,
+    wrong_path,
+    wrong_path_message,
+)
+from relaygate.upstream.transport import Transport, TransportError, UpstreamResponse
 
 MAX_PROBE_BYTES = 1024 * 1024
-MAX_QUOTE_CHARS = 200
 
-CheckListener = Callable[["Check"], Awaitable[None]]
 ProbeRequest = tuple[str, "dict[str, Any] | Form"]  # path, JSON payload or form
-Answer = tuple[int, bytes, float] | TransportError  # status, body, latency ms; or why there was none
 
 # The cheapest real call that proves a model serves its type; None = listing only.
 _MINIMAL_CALLS: dict[str, tuple[str, dict[str, Any]] | None] = {
@@ -68,58 +74,6 @@ def _full_call(model_type: str, model_id: str) -> tuple[str, dict[str, Any] | Fo
     return None
 
 
-@dataclass
-class Check:
-    name: str
-    status: str  # passed | failed | warning | skipped
-    message: str
-    latency_ms: float = 0.0
-
-
-@dataclass
-class ProbeReport:
-    checks: list[Check] = field(default_factory=list)
-    validated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
-    listed_models: list[str] | None = None
-    verified: dict[str, bool] = field(default_factory=dict)  # capability -> the probe's verdict
-
-    @property
-    def failed(self) -> Check | None:
-        return next((check for check in self.checks if check.status == "failed"), None)
-
-    @property
-    def status(self) -> str:
-        if self.failed is not None:
-            return "failed"
-        return "warning" if any(check.status == "warning" for check in self.checks) else "passed"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "validated_at": self.validated_at,
-            "checks": [asdict(check) for check in self.checks],
-        }
-
-
-def quote_upstream(status: int, body: bytes) -> str:
-    """``HTTP 401: <error.message>``: status plus at most a truncated OpenAI-style message."""
-    message = ""
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        parsed = None
-    if isinstance(parsed, dict):
-        error = parsed.get("error")
-        candidate = error.get("message") if isinstance(error, dict) else error
-        if not isinstance(candidate, str):
-            candidate = parsed.get("message") or parsed.get("detail")
-        if isinstance(candidate, str):
-            message = candidate.strip()
-    if len(message) > MAX_QUOTE_CHARS:
-        message = message[:MAX_QUOTE_CHARS] + "…"
-    return f"HTTP {status}: {message}" if message else f"HTTP {status}"
-
-
 async def _read_capped(response: UpstreamResponse) -> bytes:
     parts: list[bytes] = []
     size = 0
@@ -132,52 +86,6 @@ async def _read_capped(response: UpstreamResponse) -> bytes:
     finally:
         await response.aclose()
     return b"".join(parts)
-
-
-def _article(model_type: str) -> str:
-    return "an" if model_type[:1] in ("a", "e", "i", "o", "u") else "a"
-
-
-def _reached(status: int, ms: float) -> Check:
-    return Check("connectivity", "passed", f"GET /models answered HTTP {status}", ms)
-
-
-def _unreachable(base: str, exc: TransportError) -> str:
-    """Why no connection was made, in words that point at the fix."""
-    if isinstance(exc, TimedOut):
-        return (
-            f"connecting to {base} timed out ({exc}): is the host up, or does a firewall drop the connection?"
-        )
-    parts = urlsplit(base)
-    host = parts.hostname or base
-    where = f"{host}:{parts.port}" if parts.port else host
-    cause = exc.cause if isinstance(exc, ConnectFailed) else ""
-    reasons = {
-        "refused": f"connection refused: nothing listens at {where} (is the server running, on this port?)",
-        "dns": f"the host name {host} does not resolve (check its spelling and this machine's DNS)",
-        "tls": f"the TLS handshake failed ({exc}): does the server speak https on this port, "
-        "with a certificate this machine trusts?",
-        "reset": f"{where} reset the connection (does it speak HTTP on this port?)",
-    }
-    return f"connecting to {base} failed: {reasons.get(cause, str(exc))}"
-
-
-def _wrong_path(answer: Answer) -> bool:
-    """A 404 that is not about the model: the route itself is missing (e.g. no ``/v1``)."""
-    if isinstance(answer, TransportError) or answer[0] != 404:
-        return False
-    return "model" not in quote_upstream(answer[0], answer[1]).lower()
-
-
-def _wrong_path_message(base: str, path: str) -> str:
-    hint = (
-        "check the path after the host"
-        if base.endswith("/v1")
-        else f"OpenAI-compatible servers usually serve under /v1 (try {base}/v1)"
-    )
-    return (
-        f"the upstream answered HTTP 404 at {base}/models and at {base}{path}: is the base URL right? {hint}"
-    )
 
 
 def _minimal_request(model_type: str, model_id: str, full: bool) -> ProbeRequest | None:
@@ -265,7 +173,7 @@ class Prober:
                 listing = await self._listing(run, base, api_key)
                 if listing is not None:
                     status, body, ms = listing
-                    await run.add(_reached(status, ms))
+                    await run.add(reached(status, ms))
                     await self._judge_listing(run, status, body, model_id=None)
         except TimeoutError:
             await run.add(self._timed_out())
@@ -279,7 +187,7 @@ class Prober:
         try:
             return await self._call("GET", f"{base}/models", api_key, None)
         except TransportError as exc:
-            await run.add(Check("connectivity", "failed", _unreachable(base, exc)))
+            await run.add(Check("connectivity", "failed", unreachable(base, exc)))
             return None
 
     async def _claims(
@@ -318,10 +226,10 @@ class Prober:
         if status == 404 and request is not None:
             # No listing: the minimal call tells a server without /models from a wrong path.
             early = await self._try_call(base, api_key, request)
-            if _wrong_path(early):
-                await run.add(Check("connectivity", "failed", _wrong_path_message(base, request[0])))
+            if wrong_path(early):
+                await run.add(Check("connectivity", "failed", wrong_path_message(base, request[0])))
                 return
-        await run.add(_reached(status, ms))
+        await run.add(reached(status, ms))
         auth_known = await self._judge_listing(run, status, body, model_id)
         if auth_known is False:
             return
@@ -399,7 +307,7 @@ class Prober:
             return
         if auth_known is None:
             await run.add(run.key_accepted(f" on POST {path}"))
-        as_type = f"as {_article(model_type)} {model_type} model"
+        as_type = f"as {article(model_type)} {model_type} model"
         if 200 <= status < 300:
             await run.add(Check("capability", "passed", f"POST {path} answered HTTP {status} {as_type}", ms))
         else:
