@@ -23,7 +23,8 @@ from relaygate.types import Receive, Scope, Send
 
 log = logging.getLogger("relaygate")
 _PREFIX_LENGTH = len(PREFIXES[0])
-assert all(len(prefix) == _PREFIX_LENGTH for prefix in PREFIXES)
+if any(len(prefix) != _PREFIX_LENGTH for prefix in PREFIXES):
+    raise RuntimeError("the router's path prefixes must have one length: dispatch slices by it")
 
 
 class RelaygateApp:

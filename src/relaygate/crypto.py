@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -102,10 +101,6 @@ class Keyring:
         self.current = current
         self._by_id = {key.key_id: key for key in (*older, current)}
 
-    @property
-    def key_ids(self) -> tuple[str, ...]:
-        return tuple(self._by_id)
-
     def reload_if_changed(self) -> bool:
         if self._source is None:
             return False
@@ -159,10 +154,6 @@ def hash_api_key(key: str) -> str:
 
 def display_prefix(key: str) -> str:
     return key[: len(KEY_PREFIX) + 6]
-
-
-def same_digest(left: str, right: str) -> bool:
-    return hmac.compare_digest(left, right)
 
 
 def mask_secret(secret: str) -> str:

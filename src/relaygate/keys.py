@@ -41,7 +41,8 @@ async def ensure_bootstrap_key(engine: AsyncEngine, secret: str) -> ApiKey:
         record, _ = await issue_key(engine, workspace.id, role="admin", name="bootstrap", secret=secret)
     except repository.DuplicateError:
         found = await repository.get_key_by_hash(engine, hash_api_key(secret))
-        assert found is not None
+        if found is None:  # created and revoked again in between
+            raise RuntimeError("the bootstrap key was deleted as it was created") from None
         return found
     return record
 

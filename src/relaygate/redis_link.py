@@ -50,7 +50,8 @@ class RedisLink:
         self.up = False
 
     async def _ping(self) -> bool:
-        assert self._client is not None
+        if self._client is None:
+            return False
         try:
             await self._client.ping()
         except (RedisError, OSError) as exc:

@@ -137,10 +137,6 @@ class Settings:
     probes_per_minute: int = 30
     cors_origins: tuple[str, ...] = ()
 
-    def call_timeout_for(self, model_type: str) -> float:
-        """Seconds one upstream attempt of this model type may take unless the request says."""
-        return dict(self.call_timeouts_s).get(model_type, self.request_timeout_s)
-
     @property
     def master_key_file(self) -> Path:
         return self.home / "master.key"

@@ -31,7 +31,8 @@ def _error(
 
 
 async def _relaygate_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RelaygateError)
+    if not isinstance(exc, RelaygateError):  # registered for RelaygateError only
+        raise exc
     return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
 
@@ -41,7 +42,8 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
+        raise exc
     problems = exc.errors()
     # Quote where and what, never the submitted value: it may be a secret.
     first: dict[str, Any] = problems[0] if problems else {"loc": (), "msg": "invalid request"}
@@ -58,7 +60,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only
+        raise exc
     error_type = "invalid_request_error" if exc.status_code < 500 else "api_error"
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
     response = _error(exc.status_code, str(exc.detail), error_type, code=code)

@@ -79,7 +79,8 @@ def _redacted_report(report: dict[str, Any], secrets: tuple[str, ...]) -> dict[s
 def _failure(report: ProbeReport, otherwise: str = "model_id") -> ValidationFailed:
     """The error for a failed probe; ``otherwise``: the param blamed when neither address nor key failed."""
     failed = report.failed
-    assert failed is not None
+    if failed is None:
+        raise ValueError("_failure() takes a failed report")
     return ValidationFailed(
         f"Validation failed at the {failed.name} check: {failed.message}",
         param="base_url"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -25,7 +25,8 @@ WorkspaceName = Annotated[
 OptionalText128 = Annotated[str | None, Field(default=None, max_length=128)]
 Price = Annotated[Decimal | None, Field(default=None, ge=0, le=1_000_000, max_digits=20, decimal_places=10)]
 ModelType = Literal["chat", "completion", "embedding", "image", "rerank", "moderation", "tts", "stt"]
-assert set(ModelType.__args__) == set(MODEL_TYPES)  # type: ignore[attr-defined]
+if set(get_args(ModelType)) != set(MODEL_TYPES):
+    raise RuntimeError("control.schemas.ModelType must list router.endpoints.MODEL_TYPES")
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # Where the upstream runs (a label: us, eu, a site's name); relaygate does not route by it.

@@ -175,7 +175,8 @@ class Limiter:
         today = utcnow()
         try:
             for rule in budgets:
-                assert rule.amount_nano is not None
+                if rule.amount_nano is None:  # not a budget: nothing to reserve against
+                    continue
                 ledger = ledger_of(rule, today)
                 refusal = await self._reserve_one(ticket, ledger, rule.amount_nano, reservation)
                 if refusal is not None:

@@ -13,8 +13,6 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-SCOPES = ("workspace", "api_key", "identity")
-PERIODS = ("day", "week", "month", "total")
 DEFAULT_PERIOD = "month"
 
 

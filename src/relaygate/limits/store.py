@@ -115,7 +115,8 @@ async def insert_budget(engine: AsyncEngine, workspace_id: str, fields: dict[str
         await conn.execute(insert(tables.budgets).values(**values))
         await repository._bump(conn)
     found = await get_budget(engine, workspace_id, values["id"])
-    assert found is not None
+    if found is None:
+        raise RuntimeError(f"budget {values['id']} was deleted as it was created")
     return found
 
 

@@ -68,7 +68,8 @@ class DisconnectWatcher:
         owner = asyncio.current_task(self._loop or self._bind_loop())
         if owner is None:  # a new event loop (tests run several in one process)
             owner = asyncio.current_task(self._bind_loop())
-        assert owner is not None
+        if owner is None:  # called from a coroutine, always inside a task
+            raise RuntimeError("a disconnect watch needs a running task")
         watch = DisconnectWatch(self, owner, receive, after)
         self._young[watch] = None
         return watch

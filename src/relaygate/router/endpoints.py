@@ -58,8 +58,6 @@ ENDPOINTS: dict[str, Endpoint] = {
 # The seeds' router docs list text-to-speech as POST /speech.
 ENDPOINTS["/speech"] = ENDPOINTS["/audio/speech"]
 
-JSON_ENDPOINTS: dict[str, Endpoint] = {path: e for path, e in ENDPOINTS.items() if e.kind == "json"}
-
 
 def type_label(model_type: str) -> str:
     return {

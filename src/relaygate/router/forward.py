@@ -157,7 +157,7 @@ class Forwarder:
             plan is not None
             and plan.cache_ttl is not None
             and call.upload is None  # an upload's key would need its file: never cached
-            and await self._answer_from_cache(call, path, plan, record, send, event)
+            and await self._answer_from_cache(call, path, plan.cache_ttl, record, send, event)
         ):
             return
         opener: OpenAttempt = functools.partial(self._open, call, path)
@@ -202,17 +202,16 @@ class Forwarder:
         self,
         call: PreparedCall,
         path: str,
-        plan: RoutingPlan,
+        ttl: int,
         record: RouteRecord,
         send: Send,
         event: UsageEvent,
     ) -> bool:
         """Answer from the cache when it holds this request; else note the key for storing."""
-        assert plan.cache_ttl is not None
         # A checked strict answer is stored apart: the same body without checks may get another.
         kind = path if call.strict is None else path + "#strict"
         key = cache_key(call.model.workspace_id, call.model.router_id, kind, call.payload)
-        record.cache, record.cache_key, record.cache_ttl = "miss", key, plan.cache_ttl
+        record.cache, record.cache_key, record.cache_ttl = "miss", key, ttl
         entry = await self._cache.get(key)
         if entry is None:
             return False

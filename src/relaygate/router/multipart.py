@@ -193,7 +193,8 @@ class UploadHead:
     replaced by that upstream's model id, relaygate's routing fields cut out."""
 
     def __init__(self, scan: ModelFieldScan) -> None:
-        assert scan.model_span is not None
+        if scan.model_span is None:  # built only once the scan found the model field
+            raise ValueError("UploadHead needs a scan that found the model field")
         self._buffer = bytes(scan.buffer)
         model_start, model_end = scan.model_span
         cuts = [(start, end, False) for start, end in scan.routing_spans]

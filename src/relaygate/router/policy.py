@@ -283,7 +283,8 @@ class RoutePolicy:
         record.model, record.fallback = last.model, last.model is not candidates[0]
         if last.response is not None:
             return last.response
-        assert last.error is not None
+        if last.error is None:  # an attempt ends in a response or an error
+            raise RuntimeError(f"an attempt on {last.model.router_id} ended with neither answer nor error")
         raise record.tag(transport_failure(last.model, last.error))
 
     async def _try_candidate(

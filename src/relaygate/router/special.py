@@ -79,7 +79,8 @@ class SpecialCalls:
         )
         check_model_type(model, endpoint)
         routing = extract_routing(routing_object(scan.routing_fields))
-        assert content_type is not None  # scan_upload refused a body without one
+        if content_type is None:  # scan_upload refused a body without one
+            raise InvalidRequest("An upload needs a Content-Type header.", param="content-type")
         upload = Upload(
             receive,
             UploadHead(scan),

@@ -60,7 +60,8 @@ class StreamWatchdog:
         now = asyncio.get_running_loop().time()
         watch = Watch(self, now, now + limit, idle)
         task = asyncio.current_task()
-        assert task is not None
+        if task is None:  # called from a coroutine, always inside a task
+            raise RuntimeError("StreamWatchdog.watch() needs a running task")
         self._watches[watch] = task
         return watch
 

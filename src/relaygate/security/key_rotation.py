@@ -46,7 +46,8 @@ def install_new_file_key(source: MasterKeySource) -> MasterKey:
     new_text = MasterKey.generate_text()
     write_secret_file(source.key_file, new_text + "\n")
     new_key = MasterKey.from_text(new_text)
-    assert new_key.key_id != current.key_id
+    if new_key.key_id == current.key_id:  # 256 random bits: never, unless the generator is broken
+        raise RuntimeError("the new master key has the current key's id")
     return new_key
 
 

@@ -65,7 +65,8 @@ class RsgiApp:
             return
         exchange = RsgiExchange(proto, scope)
         task = asyncio.current_task(self._loop)
-        assert task is not None
+        if task is None:  # granian runs each request in its own task
+            raise RuntimeError("an RSGI request outside a task")
         self._inflight[task] = None
         try:
             await self.app(asgi, exchange.receive, exchange.send)

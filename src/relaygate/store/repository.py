@@ -115,7 +115,8 @@ async def ensure_workspace(engine: AsyncEngine, name: str) -> Workspace:
     except DuplicateError:
         # Another process created it between our read and our write.
         found = await get_workspace_by_name(engine, name)
-        assert found is not None
+        if found is None:  # created and deleted again in between
+            raise RuntimeError(f"workspace {name!r} was deleted as it was created") from None
         return found
 
 

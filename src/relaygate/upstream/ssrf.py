@@ -118,7 +118,8 @@ class UpstreamGuard:
         if parts.username or parts.password:
             raise UpstreamRefused("base_url must not carry credentials; use api_key", param="base_url")
         port = parts.port_or_known_default
-        assert port is not None  # http and https have default ports
+        if port is None:  # http and https have default ports: only a scheme checked above gets here
+            raise UpstreamRefused("base_url has no port", param="base_url")
         return Origin(parts.scheme, host.lower(), port)
 
     def _host_allowlisted(self, host: str) -> bool:

@@ -125,7 +125,8 @@ def _store_fills(table_name: str) -> dict[int, Any]:
 
 _event_values = attrgetter(*COLUMNS[:-1], "created_us")
 _STORE_FILLS = _store_fills("usage_events")
-assert COLUMNS[-1] == "created_at", "queued() reads created_at last, as microseconds"
+if COLUMNS[-1] != "created_at":
+    raise RuntimeError("queued() reads created_at last, as microseconds: keep it the last column")
 _WORKSPACE, _IDENTITY = COLUMNS.index("workspace_id"), COLUMNS.index("identity_id")
 # Event timestamps come as microseconds (SQLite's are formatted a column at a time, below);
 # identities' as datetimes, and only SQLite needs them as text.

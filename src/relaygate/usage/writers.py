@@ -120,14 +120,15 @@ class SqliteProcessWriter:
 
     async def _send(self, body: bytes) -> bytes:
         process = await self._started()
-        assert process.stdin is not None
-        assert process.stdout is not None
+        stdin, stdout = process.stdin, process.stdout
+        if stdin is None or stdout is None:  # started with both pipes: see _started
+            raise RuntimeError("the usage writer process has no pipes")
         sent = time.monotonic()
         try:
-            process.stdin.write(frame(body))
-            await process.stdin.drain()
-            size = int.from_bytes(await process.stdout.readexactly(4), "big")
-            answer = await process.stdout.readexactly(size)
+            stdin.write(frame(body))
+            await stdin.drain()
+            size = int.from_bytes(await stdout.readexactly(4), "big")
+            answer = await stdout.readexactly(size)
         except BaseException:
             # Dead, or cancelled half-way (the pipe is out of step): start afresh next time.
             # A batch the old process stored already is ignored when it comes again.
@@ -180,8 +181,8 @@ class SqliteProcessWriter:
     async def _stop(self, process: asyncio.subprocess.Process) -> None:
         if process.returncode is not None:
             return
-        assert process.stdin is not None
-        process.stdin.close()  # the writer exits at the end of its input
+        if process.stdin is not None:
+            process.stdin.close()  # the writer exits at the end of its input
         try:
             await asyncio.wait_for(process.wait(), timeout=10)
         except TimeoutError:

@@ -92,7 +92,7 @@ class ResponsesStream:
             out += self._text_delta(content)
         refusal = delta.get("refusal")
         if isinstance(refusal, str) and refusal:
-            out += b"" if self._message is not None else self._open_message()
+            out += b"" if self._message is not None else self._open_message()[1]
             self._refusal.append(refusal)
         for call in delta.get("tool_calls") or ():
             if isinstance(call, dict):
@@ -134,21 +134,21 @@ class ResponsesStream:
     def _next_index(self) -> int:
         return len(self._output) + (self._message is not None) + len(self._calls)
 
-    def _open_message(self) -> bytes:
+    def _open_message(self) -> tuple[_Item, bytes]:
+        """The message item the text goes into, and the events that open it."""
         item = _Item(self._next_index(), f"msg_{self._base}")
         self._message = item
         where = {"item_id": item.item_id, "output_index": item.output_index, "content_index": 0}
         added = protocol.message_item(item.item_id, None, None, "in_progress")
         part = {"type": "output_text", "text": "", "annotations": []}
-        return self._emit("response.output_item.added", output_index=item.output_index, item=added) + (
+        return item, self._emit("response.output_item.added", output_index=item.output_index, item=added) + (
             self._emit("response.content_part.added", **where, part=part)
         )
 
     def _text_delta(self, text: str) -> bytes:
-        out = b"" if self._message is not None else self._open_message()
-        assert self._message is not None
-        self._message.parts.append(text)
-        where = {"item_id": self._message.item_id, "output_index": self._message.output_index}
+        message, out = (self._message, b"") if self._message is not None else self._open_message()
+        message.parts.append(text)
+        where = {"item_id": message.item_id, "output_index": message.output_index}
         return out + self._emit(
             "response.output_text.delta", **where, content_index=0, delta=text, logprobs=[]
         )
