@@ -25,6 +25,8 @@ from relaygate.security.redaction import redact_bytes
 from relaygate.upstream.transport import ResponseTooLarge, TransportError
 
 _FIELDS = (b"event:", b"id:", b"retry:", b":")
+# OpenAI's error bodies are a few hundred bytes; a larger "error" is relayed as ours.
+MAX_ERROR_BODY_BYTES = 64 * 1024
 _JSON_START = re.compile(rb"\s*[{\[]")  # matched in place: no copy of a large answer
 
 
@@ -75,7 +77,11 @@ def error_answer(
 
     An upstream that echoes the key it was sent, whole or in part, does not get to show it
     to router keys: any 8+ character part of it, and any bearer or key-like token, is redacted.
+    An error body over ``MAX_ERROR_BODY_BYTES`` is no OpenAI error: it is replaced unread, so
+    a hostile upstream's huge error costs no redaction pass on the event loop.
     """
+    if len(body) > MAX_ERROR_BODY_BYTES:
+        return _replacement(router_id, status)
     body = redact_bytes(body, (secret,) if secret else ())
     if b"json" in content_type.lower():
         try:
@@ -84,6 +90,10 @@ def error_answer(
             parsed = None
         if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict | str):
             return body, content_type
+    return _replacement(router_id, status)
+
+
+def _replacement(router_id: str, status: int) -> tuple[bytes, bytes]:
     error_type = "api_error" if status >= 500 else "invalid_request_error"
     replacement = {
         "error": {
