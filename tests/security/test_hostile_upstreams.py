@@ -114,15 +114,7 @@ def test_stream_faults_end_with_an_error_event(
 ) -> None:
     workspace, router_id = setup
     hostile.script("/chat/completions", [fault])
-    with httpx.stream(
-        "POST",
-        f"{bounded.url}/v3/router/chat/completions",
-        json=_body(router_id, True),
-        headers={"authorization": f"Bearer {workspace.admin_key}"},
-        timeout=30,
-    ) as response:
-        text = response.read().decode(errors="replace")
-        request_id = response.headers["x-request-id"]
+    text, request_id, _ = _read_stream(bounded, workspace.admin_key, router_id, timeout=30)
     assert '"error"' in text, text[-500:]
     assert "Traceback" not in text
     assert "not sse" not in text  # garbage never reaches the client
@@ -224,7 +216,9 @@ class PeakRss:
         self.peak_kib = max(self.peak_kib, _rss_kib(self._server))
 
 
-def _read_stream(server: RelaygateServer, key: str, router_id: str) -> tuple[str, str, float]:
+def _read_stream(
+    server: RelaygateServer, key: str, router_id: str, timeout: float = 60
+) -> tuple[str, str, float]:
     """The whole stream's text, its request id and the seconds it took."""
     started = time.monotonic()
     with httpx.stream(
@@ -232,7 +226,7 @@ def _read_stream(server: RelaygateServer, key: str, router_id: str) -> tuple[str
         f"{server.url}/v3/router/chat/completions",
         json=_body(router_id, True),
         headers={"authorization": f"Bearer {key}"},
-        timeout=60,
+        timeout=timeout,
     ) as response:
         text = response.read().decode(errors="replace")
         return text, response.headers["x-request-id"], time.monotonic() - started
