@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from relaygate import cli, data_folder
+from relaygate import cli
 from relaygate.settings import Settings
+from relaygate.store import data_folder
 
 from support.server import RelaygateServer, Workspace, make_server
 

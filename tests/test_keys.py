@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from relaygate.keys import key_object
+from relaygate.control.key_issuing import key_object
 from relaygate.store.records import ApiKey
 
 from support.nulls import null_paths

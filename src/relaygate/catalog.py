@@ -26,8 +26,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from relaygate.cluster.miss_loader import MissLoader
 from relaygate.crypto import CryptoError, Keyring, Sealed
-from relaygate.miss_loader import MissLoader
 from relaygate.store import repository
 from relaygate.store.records import Model, utcnow
 

@@ -14,13 +14,14 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from relaygate import __version__, catalog_sync, data_folder
+from relaygate import __version__
+from relaygate.cluster import catalog_sync
+from relaygate.control.key_issuing import ensure_bootstrap_key, issue_key, key_object
 from relaygate.control.schemas import Text128, WorkspaceName
 from relaygate.crypto import CryptoError, MasterKey, load_master_key
-from relaygate.keys import ensure_bootstrap_key, issue_key, key_object
 from relaygate.security import key_rotation
 from relaygate.settings import SERVERS, Settings, SettingsError
-from relaygate.store import migrate, repository
+from relaygate.store import data_folder, migrate, repository
 from relaygate.store.database import create_engine
 
 

@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.catalog import Catalog
-from relaygate.catalog_sync import CatalogSync
+from relaygate.cluster.catalog_sync import CatalogSync
+from relaygate.cluster.redis_link import RedisLink
+from relaygate.control.key_issuing import ensure_bootstrap_key
 from relaygate.control.model_service import ModelService
 from relaygate.control.probe_quota import ProbeQuota
 from relaygate.crypto import Keyring
-from relaygate.drain import Drain
-from relaygate.keys import ensure_bootstrap_key
 from relaygate.limits import Limiter
-from relaygate.metrics import Metrics
-from relaygate.redis_link import RedisLink
+from relaygate.observability.metrics import Metrics
+from relaygate.observability.telemetry import Telemetry, tracing_configured
 from relaygate.router.app import RouterApp
 from relaygate.router.auth_throttle import AuthThrottle
 from relaygate.router.breaker import Breakers
@@ -31,10 +31,10 @@ from relaygate.router.guards import InputGuard
 from relaygate.router.policy import RoutePolicy
 from relaygate.router.stream_guard import StreamWatchdog
 from relaygate.security.master_keys import MasterKeySource
+from relaygate.serving.drain import Drain
 from relaygate.settings import Settings
 from relaygate.store import migrate
 from relaygate.store.database import create_engine
-from relaygate.telemetry import Telemetry, tracing_configured
 from relaygate.upstream.probe import Prober
 from relaygate.upstream.ssrf import UpstreamGuard
 from relaygate.upstream.transport import PyreqwestTransport, StreamBounds

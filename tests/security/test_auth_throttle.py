@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from relaygate.client_address import TrustedProxies
 from relaygate.errors import RateLimited
 from relaygate.router.auth_throttle import AuthThrottle
+from relaygate.serving.client_address import TrustedProxies
 from security.helpers import ServerFactory
 
 from tests_shared import assert_openai_error

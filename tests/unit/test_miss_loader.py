@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from relaygate.miss_loader import MissLoader
+from relaygate.cluster.miss_loader import MissLoader
 
 
 class Clock:

@@ -10,8 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from relaygate import __version__, metrics
+from relaygate import __version__
 from relaygate.errors import RelaygateError, ServiceUnavailable
+from relaygate.observability import metrics
 from relaygate.runtime import Runtime
 from relaygate.store.database import UNAVAILABLE, is_unavailable
 from relaygate.studio import studio_routes

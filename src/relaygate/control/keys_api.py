@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from relaygate.catalog import Principal
+from relaygate.control.key_issuing import issue_key, key_object
 from relaygate.errors import NotFound
-from relaygate.keys import issue_key, key_object
 from relaygate.store import repository
 
 from .auth import admin, runtime_of

@@ -33,7 +33,7 @@ from relaygate.usage.pricing import nano_to_usd, reserve_nano
 
 if TYPE_CHECKING:
     from relaygate.catalog import Catalog, Principal
-    from relaygate.redis_link import RedisLink
+    from relaygate.cluster.redis_link import RedisLink
     from relaygate.router.request import PreparedCall
     from relaygate.usage.events import UsageEvent
 

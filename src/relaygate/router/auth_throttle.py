@@ -20,8 +20,8 @@ import math
 import time
 from collections.abc import Callable
 
-from relaygate.client_address import client_address
 from relaygate.errors import RateLimited
+from relaygate.serving.client_address import client_address
 from relaygate.types import Scope
 
 

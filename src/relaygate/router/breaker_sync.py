@@ -26,8 +26,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from relaygate.catalog import RoutableModel
-from relaygate.redis_link import RedisLink
-from relaygate.redis_subscription import as_text, follow
+from relaygate.cluster.redis_link import RedisLink
+from relaygate.cluster.redis_subscription import as_text, follow
 from relaygate.router.breaker import Breakers
 
 log = logging.getLogger("relaygate.router")

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from redis.exceptions import RedisError
 
-from relaygate.redis_link import RedisLink
+from relaygate.cluster.redis_link import RedisLink
 
 log = logging.getLogger("relaygate.cache")
 

@@ -27,8 +27,8 @@ from typing import Any, cast
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from relaygate.security.request_head import head_size, refusal_body
+from relaygate.serving.write_coalescing import CoalescingTransport
 from relaygate.settings import Settings
-from relaygate.write_coalescing import CoalescingTransport
 
 _LINGER_SECONDS = 0.5
 

@@ -10,8 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from relaygate.data_folder import create_private_file, sqlite_file
 from relaygate.settings import Settings
+from relaygate.store.data_folder import create_private_file, sqlite_file
 
 _CONNECT_TIMEOUT_S = 5.0
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from relaygate.usage.events import UsageEvent
 
-log = logging.getLogger("relaygate.telemetry")
+log = logging.getLogger("relaygate.observability.telemetry")
 _ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 

@@ -28,8 +28,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from relaygate.catalog import Catalog
-from relaygate.redis_link import RedisLink
-from relaygate.redis_subscription import follow
+from relaygate.cluster.redis_link import RedisLink
+from relaygate.cluster.redis_subscription import follow
 
 log = logging.getLogger("relaygate.catalog")
 

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from relaygate.redis_link import RedisLink
+from relaygate.cluster.redis_link import RedisLink
 
 log = logging.getLogger("relaygate.redis")
 

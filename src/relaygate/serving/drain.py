@@ -24,7 +24,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-log = logging.getLogger("relaygate.drain")
+log = logging.getLogger("relaygate.serving.drain")
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _Handler = Callable[[int, FrameType | None], Any]
