@@ -52,6 +52,9 @@ class PreparedCall:
     response_headers: RawHeaders = field(default_factory=list)  # e.g. parameters removed
     endpoint: Endpoint | None = None  # what a fallback or balanced model must serve too
     strict: StrictContract | None = None  # strict schemas relaygate checks itself (strict_schemas.py)
+    size: int = 0  # bytes of the client's body (a bound of its prompt tokens)
+    max_tokens: int | None = None  # the completion bound the client asked for, if any
+    n: int = 1  # answers (choices, images) asked for
 
     @property
     def streams_upstream(self) -> bool:
@@ -128,6 +131,21 @@ def extract_routing(body: dict[str, Any]) -> dict[str, Any]:
     return routing
 
 
+_MAX_TOKEN_FIELDS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
+
+
+def asked_bounds(body: dict[str, Any]) -> tuple[int | None, int]:
+    """The client's own completion bound (None: it set none) and how many answers it asked for."""
+    bound = None
+    for name in _MAX_TOKEN_FIELDS:
+        value = body.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            bound = value
+            break
+    n = body.get("n")
+    return bound, n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
+
+
 def apply_defaults(body: dict[str, Any], model: RoutableModel) -> tuple[str, ...]:
     """Fill in the model's defaults the request left out; returns the keys it filled."""
     filled: list[str] = []
@@ -156,6 +174,7 @@ def prepare(
     raw: bytes, endpoint: Endpoint, principal: Principal, catalog: Catalog, guard: InputGuard | None = None
 ) -> PreparedCall:
     body, model, routing = admit(raw, endpoint, principal, catalog, guard)
+    max_tokens, n = asked_bounds(body)
     strict = strict_contract(model, body) if endpoint.checks_chat else None
     notes = check_chat(model, body) if endpoint.checks_chat else []
     defaulted = apply_defaults(body, model) if endpoint.accepts_defaults else None
@@ -183,4 +202,7 @@ def prepare(
         response_headers=notes,
         endpoint=endpoint,
         strict=strict,
+        size=len(raw),
+        max_tokens=max_tokens,
+        n=n,
     )

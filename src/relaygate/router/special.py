@@ -96,5 +96,16 @@ class SpecialCalls:
         # The body itself streams; ``payload`` holds the fields read, as JSON, for the hooks
         # that look at a call's body (limits, usage estimates).
         summary = orjson.dumps({**scan.fields, "model": model.model_id})
-        call = PreparedCall(model, summary, stream, False, routing, upload=upload, endpoint=endpoint)
+        n = scan.fields.get("n", "1")
+        call = PreparedCall(
+            model,
+            summary,
+            stream,
+            False,
+            routing,
+            upload=upload,
+            endpoint=endpoint,
+            size=declared or 0,
+            n=int(n) if n.isdigit() and int(n) > 0 else 1,
+        )
         return call, endpoint.path, None if upload.replayable else upload.finished

@@ -23,7 +23,7 @@ from relaygate.router.capabilities import (
 )
 from relaygate.router.endpoints import Endpoint
 from relaygate.router.guards import InputGuard, encode_body
-from relaygate.router.request import PreparedCall, admit, apply_defaults
+from relaygate.router.request import PreparedCall, admit, apply_defaults, asked_bounds
 from relaygate.router.sse import StreamRelay
 from relaygate.router.strict_schemas import STRICT_HEADER, strict_contract, unstream
 
@@ -93,10 +93,20 @@ def prepare_responses(
     """The call to make and the upstream path to make it on."""
     body, model, routing = admit(raw, endpoint, principal, catalog, guard)
     stream = body.get("stream") is True
+    max_tokens, _ = asked_bounds(body)
     if model.supports("supports_responses_api"):
         body, notes = _pass_through(model, body)
         body["model"] = model.model_id
-        call = PreparedCall(model, encode_body(body), stream, False, routing, answer=PASS_THROUGH)
+        call = PreparedCall(
+            model,
+            encode_body(body),
+            stream,
+            False,
+            routing,
+            answer=PASS_THROUGH,
+            size=len(raw),
+            max_tokens=max_tokens,
+        )
         call.response_headers = notes
         return call, "/responses"
     chat = request_to_chat(body)
@@ -110,6 +120,17 @@ def prepare_responses(
     elif stream:
         chat["stream_options"] = {"include_usage": True}
     answer = TranslatedAnswer(body)
-    call = PreparedCall(model, encode_body(chat), stream, False, routing, defaulted, answer, strict=strict)
+    call = PreparedCall(
+        model,
+        encode_body(chat),
+        stream,
+        False,
+        routing,
+        defaulted,
+        answer,
+        strict=strict,
+        size=len(raw),
+        max_tokens=max_tokens,
+    )
     call.response_headers = notes
     return call, "/chat/completions"
