@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from relaygate.auth import AuthThrottle
 from relaygate.errors import RateLimited
-from relaygate.router.auth_throttle import AuthThrottle
 from relaygate.serving.client_address import TrustedProxies
 from security.helpers import ServerFactory
 
@@ -35,6 +35,21 @@ def test_failures_over_the_limit_get_429_until_the_window_ends() -> None:
     throttle.failed(_scope("203.0.113.8"))  # another client is not affected
     clock.now += 60
     throttle.failed(_scope("203.0.113.7"))  # a new window
+
+
+def test_check_brakes_a_client_at_its_limit_without_counting() -> None:
+    clock = Clock()
+    throttle = AuthThrottle(limit=2, window=60, clock=clock)
+    for _ in range(5):
+        throttle.check(_scope("203.0.113.7"))  # checks alone never brake
+    throttle.failed(_scope("203.0.113.7"))
+    throttle.failed(_scope("203.0.113.7"))
+    clock.now += 45
+    with pytest.raises(RateLimited) as raised:
+        throttle.check(_scope("203.0.113.7"))
+    assert raised.value.headers["Retry-After"] == "15"
+    assert raised.value.code == "too_many_failed_authentications"
+    throttle.check(_scope("203.0.113.8"))
 
 
 def test_memory_stays_bounded() -> None:

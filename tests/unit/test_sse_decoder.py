@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relaygate.router.sse import EventTooLarge, SseDecoder
+from relaygate.sse import EventTooLarge, SseDecoder
 
 EVENTS = [b'data: {"a":1}', b"event: ping\ndata: {}", b": comment", b"data: [DONE]"]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from relaygate.router.sse import SseDecoder, StreamRelay
+from relaygate.router.stream_relay import StreamRelay
+from relaygate.sse import SseDecoder
 
 
 def chunk(content: str | None, usage: dict[str, int] | None = None, choices: bool = True) -> bytes:
@@ -81,3 +82,42 @@ def test_spaced_json_is_handled_like_compact_json() -> None:
         "p/model",
         "p/model",
     ]
+
+
+def test_done_is_the_end_event_not_a_text_that_says_it() -> None:
+    relay = StreamRelay("up-model", "p/model", hide_usage=True)
+    relay.on_events([chunk("the model says [DONE] here")])
+    assert not relay.saw_done
+    relay.on_events([b"data: [DONE]"])
+    assert relay.saw_done
+
+
+def test_usage_before_the_choices_is_hidden_too() -> None:
+    early = b'data: {"id":"c1","usage":null,"model":"up-model","choices":[{"delta":{"content":"a"}}]}'
+    relay = StreamRelay("up-model", "p/model", hide_usage=True)
+    assert relay.on_events([early, early]) == (
+        b'data: {"id":"c1","model":"p/model","choices":[{"delta":{"content":"a"}}]}\n\n' * 2
+    )
+
+
+def test_a_batch_with_the_usage_chunk_keeps_its_other_events() -> None:
+    events = [e for e in STREAM.split(b"\n\n") if e]
+    relay = StreamRelay("up-model", "p/model", hide_usage=True)
+    out = relay.on_events([b": keep-alive", *events])
+    assert out.startswith(b": keep-alive\n\n")
+    assert out.count(b"\n\n") == 4  # the comment, two text chunks, [DONE]: the usage chunk is gone
+    assert relay.usage == {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+    assert relay.events == 5
+
+
+def test_usage_in_data_of_several_lines_is_read_as_one() -> None:
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    split = (
+        b'data: {"id":"c1","model":"up-model",\ndata: "choices":[{"delta":{}}],"usage":'
+        + json.dumps(usage).encode().replace(b" ", b"")
+        + b"}"
+    )
+    relay = StreamRelay("up-model", "p/model", hide_usage=True)
+    out = relay.on_events([split])
+    assert relay.usage == usage
+    assert out == b'data: {"id":"c1","model":"p/model","choices":[{"delta":{}}]}\n\n'

@@ -172,6 +172,8 @@ class Delivery(Response):
         return True
 
     async def _send_chunk(self, send: Send, chunk: bytes, watch: _DisconnectWatch) -> bool:
+        if self.fault.line_ending != b"\n" and "event-stream" in self.reply.content_type:
+            chunk = chunk.replace(b"\n", self.fault.line_ending)  # JSON in an event is one line
         interval = self.fault.byte_interval
         if not interval:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})

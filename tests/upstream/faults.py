@@ -69,6 +69,8 @@ class Fault:
       - `end_delay`: seconds between the last chunk (a stream's `[DONE]`) and the end of the body.
       - `abort_at_end`: send every chunk, then abort the connection instead of ending the body.
       - `malformed_sse`: after the first event of a stream, insert lines that are not valid SSE/JSON.
+      - `line_ending`: end a stream's lines with `b"\r\n"` or `b"\r"` instead of `b"\n"`, as
+        SSE allows and some servers do.
       - `never_ending`: a stream that keeps producing chunks until the client goes away
         (bounded by `FakeUpstream.max_stream_seconds`).
       - `slow_loris`: send the headers, then the body one byte at a time; `True` means one byte per
@@ -83,6 +85,7 @@ class Fault:
     chunk_delay: float = 0.0
     disconnect_after: int | None = None
     malformed_sse: bool = False
+    line_ending: bytes = b"\n"
     raw_body: bytes | None = None
     raw_stream: Callable[[], Iterable[bytes]] | None = None
     content_type: str = "application/json"

@@ -380,6 +380,14 @@ def test_malformed_sse_inserts_garbage(up: FakeUpstream) -> None:
     assert body.endswith(b"data: [DONE]\n\n")
 
 
+@pytest.mark.parametrize("ending", [b"\r\n", b"\r"])
+def test_line_ending_changes_how_stream_lines_end(up: FakeUpstream, ending: bytes) -> None:
+    up.script("/chat/completions", [Fault(line_ending=ending)])
+    _, _, body = raw(up, "/chat/completions", {"model": "gpt-test", "messages": USER, "stream": True})
+    assert body.endswith(b"data: [DONE]" + ending * 2)
+    assert b"\n" not in body.replace(b"\r\n", b"")
+
+
 def test_delay_and_chunk_delay(up: FakeUpstream) -> None:
     up.script("/chat/completions", [Fault(delay=0.2), Fault(chunk_delay=0.05)])
     started = time.monotonic()

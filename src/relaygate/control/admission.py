@@ -19,8 +19,8 @@ the rest. No ``/v2`` route takes uploads; multipart uploads go to ``/v3/router``
 
 from __future__ import annotations
 
+from relaygate.asgi import header, send_error
 from relaygate.errors import PayloadTooLarge, RelaygateError
-from relaygate.router.asgi import header, send_error
 from relaygate.runtime import Runtime
 from relaygate.types import ASGIApp, Message, Receive, Scope, Send
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from relaygate.auth import authenticate
 from relaygate.catalog import Principal
 from relaygate.errors import PermissionDenied
-from relaygate.router.app import authenticate
 from relaygate.runtime import Runtime
 from relaygate.types import Scope
 
@@ -24,7 +24,7 @@ def runtime_of(request: Request) -> Runtime:
 
 async def admit(runtime: Runtime, scope: Scope) -> Principal:
     """The caller, if it holds an admin key (401 and the auth brake's 429 otherwise, 403 for a router key)."""
-    principal = await authenticate(runtime.catalog, scope, runtime.router.auth_throttle)
+    principal = await authenticate(runtime.catalog, scope, runtime.auth_throttle)
     if not principal.is_admin:
         raise PermissionDenied("This endpoint needs an admin key; router keys can only call /v3/router.")
     return principal

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from relaygate.catalog import ROLES
 from relaygate.control.key_protocol import ApiKeyObject
 from relaygate.crypto import display_prefix, hash_api_key, new_api_key
 from relaygate.store import repository
 from relaygate.store.records import ApiKey, new_id, utcnow
+from relaygate.vocab import KEY_ROLES
 
 
 async def issue_key(
     engine: AsyncEngine, workspace_id: str, *, role: str, name: str, secret: str | None = None
 ) -> tuple[ApiKey, str]:
     """Store a new key (or the given ``secret``, for bootstrap) and return it with its secret."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role not in KEY_ROLES:
+        raise ValueError(f"role must be one of {', '.join(KEY_ROLES)}")
     secret = secret or new_api_key()
     record = ApiKey(
         id=new_id(),

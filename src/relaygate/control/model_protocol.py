@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from relaygate.vocab import CircuitState
+
 from .api_object import ApiObject, Omittable
 
 
@@ -58,7 +60,7 @@ class ModelConfiguration(ApiObject):
 class CircuitBreaker(ApiObject):
     """This process's breaker for the model's upstream (``GET /v2/models/{id}`` only)."""
 
-    state: Literal["closed", "open", "half_open"]
+    state: CircuitState
     consecutive_failures: int
     opened_total: int
     retry_in_s: Omittable[float] = None  # only while open: seconds until a probe request may go

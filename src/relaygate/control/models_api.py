@@ -14,6 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from relaygate.catalog import Principal
 from relaygate.errors import RelaygateError
+from relaygate.sse import encode_event
 from relaygate.store.records import Model
 from relaygate.upstream.probe_findings import Check, CheckListener
 
@@ -31,7 +32,7 @@ def _wants_events(request: Request) -> bool:
 
 
 def _event(name: str, data: Any) -> bytes:
-    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+    return encode_event(orjson.dumps(data), name)
 
 
 async def _respond(

@@ -6,11 +6,11 @@ In memory, per process; a fixed one-minute window per workspace.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
 from relaygate.errors import RateLimited
+from relaygate.limits.fixed_window import FixedWindowCounter
 
 WINDOW_S = 60.0
 
@@ -18,22 +18,18 @@ WINDOW_S = 60.0
 class ProbeQuota:
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
-        self._clock = clock
-        self._windows: dict[str, list[float]] = {}  # workspace -> [window start, probes]
+        self._probes = FixedWindowCounter(WINDOW_S, clock=clock)
 
     def take(self, workspace_id: str) -> None:
+        """Count one probe of the workspace, or raise 429 when its minute's probes are spent."""
         if self.per_minute <= 0:
             return
-        now = self._clock()
-        window = self._windows.get(workspace_id)
-        if window is None or now - window[0] >= WINDOW_S:
-            window = self._windows[workspace_id] = [now, 0.0]
-        if window[1] >= self.per_minute:
-            wait = max(1, math.ceil(window[0] + WINDOW_S - now))
+        if self._probes.count(workspace_id) >= self.per_minute:
+            wait = self._probes.retry_after(workspace_id)
             raise RateLimited(
                 f"This workspace has run {self.per_minute} upstream probes in the last minute "
                 f"(RELAYGATE_PROBES_PER_MINUTE); try again in {wait} s.",
                 code="probe_rate_limited",
                 headers={"Retry-After": str(wait)},
             )
-        window[1] += 1
+        self._probes.add(workspace_id)

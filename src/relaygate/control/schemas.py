@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from relaygate.router.endpoints import MODEL_TYPES
-from relaygate.router.strict_schemas import STRICT_MODES
+from relaygate.vocab import STRICT_MODES, KeyRole, ModelType
 
 from .limit_schemas import BudgetSpec, KeyLimits
 
@@ -24,9 +23,6 @@ WorkspaceName = Annotated[
 ]
 OptionalText128 = Annotated[str | None, Field(default=None, max_length=128)]
 Price = Annotated[Decimal | None, Field(default=None, ge=0, le=1_000_000, max_digits=20, decimal_places=10)]
-ModelType = Literal["chat", "completion", "embedding", "image", "rerank", "moderation", "tts", "stt"]
-if set(get_args(ModelType)) != set(MODEL_TYPES):
-    raise RuntimeError("control.schemas.ModelType must list router.endpoints.MODEL_TYPES")
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # Where the upstream runs (a label: us, eu, a site's name); relaygate does not route by it.
@@ -146,7 +142,7 @@ class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Text128 = "key"
-    role: Literal["admin", "router"] = "router"
+    role: KeyRole = "router"
     limits: KeyLimits | None = None
     budget: BudgetSpec | None = None
 

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from relaygate.vocab import UsageGroup, UsageInterval
+
 from .api_object import ApiObject, Omittable
 
 
@@ -32,8 +34,8 @@ class UsageReport(ApiObject):
     object: Literal["usage"]
     from_: str = Field(alias="from")
     to: str
-    interval: Literal["hour", "day"]
-    group_by: Omittable[str] = None
+    interval: UsageInterval
+    group_by: Omittable[UsageGroup] = None
     totals: UsageFigures
     series: list[UsageRow]
 

@@ -1,28 +1,22 @@
 """Small raw-ASGI helpers for the data plane: read a bounded body, send a response.
 
 The data plane does not pay for a framework: these few functions are all it needs.
+Reading a header and sending a response are shared with the control plane's admission
+(``relaygate/asgi.py``) and offered here too, so the router's modules have one place to
+import them from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from relaygate.asgi import JSON_TYPE, RawHeaders, header, send_bytes, send_error
+from relaygate.errors import InvalidRequest, PayloadTooLarge
+from relaygate.types import Receive, Scope
 
-from relaygate.errors import InvalidRequest, PayloadTooLarge, RelaygateError
-from relaygate.types import Receive, Scope, Send
-
-RawHeaders = list[tuple[bytes, bytes]]
-JSON_TYPE = (b"content-type", b"application/json")
+__all__ = ["JSON_TYPE", "ClientGone", "RawHeaders", "header", "read_body", "send_bytes", "send_error"]
 
 
 class ClientGone(Exception):
     """The client disconnected before we finished reading its request."""
-
-
-def header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value  # type: ignore[no-any-return]
-    return None
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
@@ -49,15 +43,3 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-async def send_bytes(send: Send, status: int, body: bytes, headers: Iterable[tuple[bytes, bytes]]) -> None:
-    raw: RawHeaders = [*headers, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def send_error(send: Send, error: RelaygateError, extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
-    headers: RawHeaders = [JSON_TYPE, *extra]
-    headers.extend((key.lower().encode(), value.encode()) for key, value in error.headers.items())
-    await send_bytes(send, error.status, error.body_bytes(), headers)

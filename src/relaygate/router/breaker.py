@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relaygate.catalog import RoutableModel
+from relaygate.vocab import CircuitState
 
 
 def is_upstream_failure(status: int) -> bool:
@@ -49,7 +50,7 @@ class BreakerState:
     model_id: str
     workspace_id: str
     router_id: str
-    state: str  # closed | open | half_open
+    state: CircuitState
     consecutive_failures: int
     opened_total: int  # how often this breaker has opened since the process started
     retry_in_s: float | None  # seconds until an open breaker lets a probe through
@@ -153,6 +154,7 @@ class Breakers:
     # -- reporting ------------------------------------------------------------------
 
     def _state(self, circuit: _Circuit) -> BreakerState:
+        name: CircuitState
         if circuit.opened_at is None:
             name, retry_in = "closed", None
         else:

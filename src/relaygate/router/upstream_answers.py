@@ -20,14 +20,17 @@ import re
 import orjson
 
 from relaygate.errors import RelaygateError, UpstreamUnavailable
-from relaygate.router.sse import EventTooLarge
 from relaygate.security.redaction import redact_bytes
+from relaygate.sse import EventTooLarge, event_data, event_fields
 from relaygate.upstream.transport import ResponseTooLarge, TransportError
 
-_FIELDS = (b"event:", b"id:", b"retry:", b":")
+_FIELDS = frozenset((b"data", b"event", b"id", b"retry"))
 # OpenAI's error bodies are a few hundred bytes; a larger "error" is relayed as ours.
 MAX_ERROR_BODY_BYTES = 64 * 1024
 _JSON_START = re.compile(rb"\s*[{\[]")  # matched in place: no copy of a large answer
+# The events OpenAI-compatible upstreams send (chat: data lines; Responses: each named),
+# checked in one pass; anything else is read field by field.
+_USUAL_EVENTS = re.compile(rb"(?:(?:event: [^\n]*\n)?data: (?:\{[^\n]*\}|\[DONE\])\n\n)+")
 
 
 class MalformedStream(TransportError):
@@ -108,17 +111,20 @@ def _replacement(router_id: str, status: int) -> tuple[bytes, bytes]:
 
 
 def check_events(block: bytes) -> None:
-    """Raise ``MalformedStream`` unless every line of these complete events is SSE we relay."""
-    # Fast path: one OpenAI event per block.
-    if block.count(b"\n") == 2 and (
-        (block.startswith(b"data: {") and block.endswith(b"}\n\n")) or block == b"data: [DONE]\n\n"
-    ):
+    """Raise ``MalformedStream`` unless every event of this relayed block is SSE we relay."""
+    if _USUAL_EVENTS.fullmatch(block) is not None:
         return
-    for line in block.split(b"\n"):
-        if not line or line.startswith(_FIELDS):
-            continue
-        if line.startswith(b"data:"):
-            payload = line[5:].strip()
-            if payload == b"[DONE]" or (payload[:1] == b"{" and payload[-1:] == b"}"):
-                continue
-        raise MalformedStream("the upstream sent a line that is not a server-sent event")
+    for event in block.split(b"\n\n"):  # relayed: events end with a blank line, lines with "\n"
+        if event and not _relayable(event):
+            raise MalformedStream("the upstream sent a line that is not a server-sent event")
+
+
+def _relayable(event: bytes) -> bool:
+    """Fields SSE knows (comments too), and data that is ``[DONE]`` or a JSON object."""
+    if any(name not in _FIELDS for name, _ in event_fields(event)):
+        return False
+    data = event_data(event)
+    if data is None:
+        return True
+    data = data.strip()
+    return data == b"[DONE]" or (data[:1] == b"{" and data[-1:] == b"}")

@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 
+from relaygate.sse import encode_event
+
 # Request fields echoed into the response object, with OpenAI's defaults.
 _ECHOED: tuple[tuple[str, Any], ...] = (
     ("instructions", None),
@@ -108,4 +110,4 @@ def function_call_item(item_id: str, call_id: str, name: str, arguments: str, st
 
 def event(kind: str, sequence: int, **fields: Any) -> bytes:
     payload = {"type": kind, "sequence_number": sequence, **fields}
-    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
+    return encode_event(orjson.dumps(payload), kind)

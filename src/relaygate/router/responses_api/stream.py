@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+from relaygate.sse import event_object, is_done
 
 from . import protocol
 from .translate import ids_for
@@ -60,20 +60,13 @@ class ResponsesStream:
 
     # -- chat chunks in ----------------------------------------------------------------
 
-    def _on_event(self, block: bytes) -> bytes:
-        lines = [line[5:].strip() for line in block.split(b"\n") if line.startswith(b"data:")]
-        if not lines:
-            return b""
-        data = b"\n".join(lines)
-        if data == b"[DONE]":
+    def _on_event(self, event: bytes) -> bytes:
+        chunk = event_object(event)
+        if chunk is None:
+            if not is_done(event):
+                return b""  # a comment, or data that is no chat chunk
             self.saw_done = True
             return self._complete() if self._started else b""
-        try:
-            chunk = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return b""
-        if not isinstance(chunk, dict):
-            return b""
         if isinstance(chunk.get("error"), dict):
             return self._emit("error", **_error_fields(chunk["error"]))
         out = b"" if self._started else self._start(chunk)
