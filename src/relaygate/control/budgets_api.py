@@ -1,9 +1,12 @@
 """HTTP glue for /v2/budgets, and the limits and budget an api key object shows.
 
 A budget row limits one scope (the workspace, an api key, an identity) by spend over a
-period and/or by requests and tokens per minute. ``spent_usd`` is what the scope spent
-in the current period according to the stored events (it trails the calls by up to one
-flush of the usage writer).
+period and/or by requests and tokens per minute. A spend budget shows the two figures
+admission decides on (``limits/budgets.py``): ``spent_usd``, what settled calls cost this
+period, and ``reserved_usd``, what calls in flight reserved, so a refusal's message and
+this object agree. When no ledger is held for the budget (it expired, or Redis just
+lost it), ``spent_usd`` is summed from the stored events, which trail the calls by up to
+one flush of the usage writer.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from relaygate.catalog import Principal
 from relaygate.errors import InvalidRequest, NotFound
-from relaygate.limits import store
-from relaygate.limits.rules import DEFAULT_PERIOD
-from relaygate.limits.store import Budget
+from relaygate.limits.budgets import Standing
+from relaygate.limits.loading import budget_rule
+from relaygate.limits.rules import DEFAULT_PERIOD, period_start
 from relaygate.runtime import Runtime
+from relaygate.store import limits as store
 from relaygate.store import repository
+from relaygate.store.limits import Budget
+from relaygate.store.records import utcnow
+from relaygate.store.usage_reports import iso
 from relaygate.usage.pricing import NANO_PER_USD, nano_to_usd
-from relaygate.usage.query import iso
 
 from .auth import admin, runtime_of
 from .key_protocol import BudgetDeleted, BudgetList, BudgetObject
@@ -35,24 +41,36 @@ def to_nano(amount_usd: Decimal | None) -> int | None:
     return None if amount_usd is None else int(amount_usd * NANO_PER_USD)
 
 
-async def _spent_usd(runtime: Runtime, budget: Budget) -> float | None:
+def _usd(nano: int | None) -> float | None:
+    return None if nano is None else float(nano_to_usd(nano))
+
+
+async def _standing(runtime: Runtime, budget: Budget) -> Standing | None:
+    """The budget's ledger as admission sees it, else the stored spend of its period."""
     if budget.amount_nano is None:
         return None
+    known = await runtime.limits.standing(budget_rule(budget))
+    if known is not None:
+        return known
+    since = period_start(budget.period or DEFAULT_PERIOD, utcnow())
     spent = await store.spent_nano(
-        runtime.engine, budget.workspace_id, budget.scope, budget.subject_id, budget.period or DEFAULT_PERIOD
+        runtime.engine, budget.workspace_id, budget.scope, budget.subject_id, since
     )
-    return float(nano_to_usd(spent))
+    return Standing(spent, 0)
 
 
 async def budget_object(runtime: Runtime, budget: Budget) -> BudgetObject:
+    standing = await _standing(runtime, budget)
+    spent, reserved = (None, None) if standing is None else (standing.spent_nano, standing.reserved_nano)
     return BudgetObject(
         id=budget.id,
         object="budget",
         scope=budget.scope,
         subject_id=budget.subject_id,
-        amount_usd=None if budget.amount_nano is None else float(nano_to_usd(budget.amount_nano)),
+        amount_usd=_usd(budget.amount_nano),
         period=budget.period,
-        spent_usd=await _spent_usd(runtime, budget),
+        spent_usd=_usd(spent),
+        reserved_usd=_usd(reserved),
         requests_per_minute=budget.requests_per_minute,
         tokens_per_minute=budget.tokens_per_minute,
         expires_at=iso(budget.expires_at) if budget.expires_at else None,
@@ -167,7 +185,8 @@ async def key_extras(runtime: Runtime, workspace_id: str) -> dict[str, dict[str,
         if entry is None or budget.amount_nano is None or entry["budget"] is not None:
             continue
         full = await budget_object(runtime, budget)
-        entry["budget"] = full.model_dump(include={"id", "amount_usd", "period", "spent_usd", "expires_at"})
+        shown = {"id", "amount_usd", "period", "spent_usd", "reserved_usd", "expires_at"}
+        entry["budget"] = full.model_dump(include=shown)
     return extras
 
 

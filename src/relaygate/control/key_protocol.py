@@ -17,6 +17,7 @@ class KeyBudgetView(ApiObject):
     amount_usd: float
     period: Omittable[str] = None
     spent_usd: Omittable[float] = None
+    reserved_usd: Omittable[float] = None
     expires_at: Omittable[str] = None
 
 
@@ -54,7 +55,8 @@ class BudgetObject(ApiObject):
     subject_id: Omittable[str] = None
     amount_usd: Omittable[float] = None
     period: Omittable[str] = None
-    spent_usd: Omittable[float] = None  # with amount_usd: what the scope spent this period
+    spent_usd: Omittable[float] = None  # with amount_usd: what settled calls cost this period
+    reserved_usd: Omittable[float] = None  # with amount_usd: what calls in flight reserved
     requests_per_minute: Omittable[int] = None
     tokens_per_minute: Omittable[int] = None
     expires_at: Omittable[str] = None

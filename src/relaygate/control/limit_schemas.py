@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Period = Literal["day", "week", "month", "total"]
-Scope = Literal["workspace", "api_key", "identity"]
+from relaygate.vocab import BudgetPeriod, LimitScope
+
 PerMinute = Annotated[int | None, Field(default=None, ge=1, le=1_000_000_000)]
 AmountUsd = Annotated[Decimal, Field(ge=0, le=1_000_000_000, max_digits=19, decimal_places=9)]
 
@@ -27,7 +27,7 @@ class BudgetSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount_usd: AmountUsd
-    period: Period = "month"
+    period: BudgetPeriod = "month"
     expires_at: datetime | None = None
 
 
@@ -35,14 +35,14 @@ class BudgetFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     amount_usd: AmountUsd | None = None
-    period: Period | None = None
+    period: BudgetPeriod | None = None
     requests_per_minute: PerMinute = None
     tokens_per_minute: PerMinute = None
     expires_at: datetime | None = None
 
 
 class BudgetCreate(BudgetFields):
-    scope: Scope = "workspace"
+    scope: LimitScope = "workspace"
     subject_id: Annotated[str | None, Field(default=None, min_length=1, max_length=128)] = None
 
     @model_validator(mode="after")

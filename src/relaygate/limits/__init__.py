@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from relaygate.limits.limiter import BudgetExceeded, Limiter, Ticket
+from relaygate.limits.limiter import Limiter, Ticket
+from relaygate.limits.refusals import BudgetExceeded
 
 __all__ = ["BudgetExceeded", "Limiter", "Ticket"]

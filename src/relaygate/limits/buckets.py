@@ -22,10 +22,13 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+from relaygate.cluster.redis_link import redis_failures
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
 
 log = logging.getLogger("relaygate.limits")
 
@@ -137,7 +140,7 @@ class Buckets:
             bucket.unsynced, bucket.in_flight, bucket.syncing = 0.0, units, future
         try:
             levels = await self._run(client, buckets, sent)
-        except (RedisError, OSError):
+        except redis_failures():
             for bucket, units in zip(buckets, sent, strict=True):
                 bucket.unsynced = min(bucket.unsynced + units, float(bucket.limit))
             raise

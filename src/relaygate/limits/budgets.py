@@ -1,54 +1,32 @@
-"""Spend budgets, kept exact by reserve-then-settle.
+"""Spend budgets, kept exact by reserve-then-settle, in ledgers held in memory.
 
-Before a call, the most it can cost (its prompt bound and max tokens at the model's
-prices) is reserved against the budget atomically: in Redis by one script when Redis
-is configured (so N processes share one ledger), in this process otherwise. A call
-that would not fit is refused. After the call, however it ended, the reservation is
-replaced by the real cost (``settle``): concurrent calls cannot overspend together.
+A ledger is one budget over one period (``day:2026-11-22``) and holds two figures: what
+its scope **spent** (settled calls) and what calls in flight **reserved**. Before a call,
+the most it can cost (``reservation.py``) is reserved if spent + reserved + it fit in the
+budget, else the call is refused. After the call, however it ended, its reservation is
+released and its real cost added to spent (``settle``): concurrent calls cannot
+overspend together.
 
-A ledger is keyed by budget and period (``day:2026-11-22``); a new period starts at
-zero. A ledger this process (or Redis) does not hold yet starts from the stored usage
-of the period: one store query per budget per period, not per request.
+This module holds ledgers in this process (exact for one process); ``shared_ledgers.py``
+holds the same two figures in Redis for many processes. Both merge what the store says a
+ledger's scope spent (``seed``) by one rule, so that no call ever waits for the store:
+
+- a ledger not held yet is created at that figure;
+- a ledger a call opened before it was seeded (it started at zero, "provisional") gets
+  the figure added: settlements counted meanwhile may be counted twice, which can only
+  refuse early, never overspend;
+- a seeded ledger is raised to the figure if the store knows more (calls settled by
+  processes that do not share this ledger), never lowered.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from relaygate.limits import store
 from relaygate.limits.rules import DEFAULT_PERIOD, Rule, period_end, period_start
 
-log = logging.getLogger("relaygate.limits")
-
-# KEYS[1]: the ledger; ARGV: reservation, amount. Returns {-1} when the ledger is
-# missing (the caller seeds it from the store), {0, spent} when refused, {1, spent}.
-_RESERVE = """
-local spent = redis.call('GET', KEYS[1])
-if not spent then
-  return {-1, 0}
-end
-spent = tonumber(spent)
-local reservation = tonumber(ARGV[1])
-if spent + reservation > tonumber(ARGV[2]) then
-  return {0, spent}
-end
-return {1, redis.call('INCRBY', KEYS[1], reservation)}
-"""
-# A ledger that expired or was lost with a Redis restart is seeded again from the store,
-# which already holds the settled costs: a late delta must not create it.
-_SETTLE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return redis.call('INCRBY', KEYS[1], ARGV[1])
-end
-return 0
-"""
+_GRACE_S = 86_400  # a shared ledger outlives its period by a day (late settlements)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,117 +35,107 @@ class Ledger:
     rule: Rule
     period: str
     start: datetime
-    end: datetime | None
+    end: datetime | None  # None: a "total" budget never starts again
+
+    @property
+    def ttl_s(self) -> int:
+        """How long a shared copy is kept (0: for ever)."""
+        return 0 if self.end is None else int((self.end - self.start).total_seconds()) + _GRACE_S
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a ledger stands: settled spend, and reservations of calls in flight (nano-USD)."""
+
+    spent_nano: int
+    reserved_nano: int
 
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
     ledger: Ledger
-    spent_nano: int
-    reservation_nano: int
+    standing: Standing
+    reservation_nano: int  # what the refused call would have reserved
+
+
+def _ledger_at(rule: Rule, start: datetime) -> Ledger:
+    period = rule.period or DEFAULT_PERIOD
+    key = f"ledger:{rule.id}:{period}:{start.date().isoformat()}"
+    return Ledger(key, rule, period, start, period_end(period, start))
 
 
 def ledger_of(rule: Rule, now: datetime) -> Ledger:
-    period = rule.period or DEFAULT_PERIOD
-    start = period_start(period, now)
-    return Ledger(
-        f"budget:{rule.id}:{period}:{start.date().isoformat()}",
-        rule,
-        period,
-        start,
-        period_end(period, start),
-    )
+    """The ledger of ``rule``'s period that contains ``now``."""
+    return _ledger_at(rule, period_start(rule.period or DEFAULT_PERIOD, now))
 
 
-class Ledgers:
-    def __init__(self, engine: AsyncEngine, prefix: str) -> None:
-        self._engine = engine
-        self._prefix = prefix
-        self._local: dict[str, int] = {}
-        self._seeding: dict[str, asyncio.Future[int]] = {}
-        self._unsettled: dict[str, int] = {}  # shared mode: deltas not yet sent to Redis
-        self._scripts: tuple[AsyncScript, AsyncScript] | None = None
+def next_ledger_of(rule: Rule, now: datetime) -> Ledger | None:
+    """The ledger of the period after the current one (None for a "total" budget)."""
+    current = ledger_of(rule, now)
+    return None if current.end is None else _ledger_at(rule, current.end)
 
-    def _scripts_of(self, client: Redis) -> tuple[AsyncScript, AsyncScript]:
-        if self._scripts is None:
-            self._scripts = (client.register_script(_RESERVE), client.register_script(_SETTLE))
-        return self._scripts
 
-    async def _seed(self, ledger: Ledger) -> int:
-        """What the ledger's scope spent so far this period, from the store (once per period)."""
-        pending = self._seeding.get(ledger.key)
-        if pending is not None:
-            return await pending
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._seeding[ledger.key] = future
-        try:
-            rule = ledger.rule
-            spent = await store.spent_nano(
-                self._engine, rule.workspace_id, rule.scope, rule.subject_id, ledger.period, ledger.start
-            )
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: the waiters (if any) get it through await
-            raise
-        finally:
-            del self._seeding[ledger.key]
-        future.set_result(spent)
-        return spent
+@dataclass(slots=True)
+class Balance:
+    spent: int = 0
+    reserved: int = 0
+    seeded: bool = False
 
-    # -- in this process ------------------------------------------------------------
 
-    async def reserve_local(self, ledger: Ledger, amount: int, reservation: int) -> Refusal | None:
-        if ledger.key not in self._local:
-            seeded = await self._seed(ledger)
-            self._local.setdefault(ledger.key, seeded)
-        spent = self._local[ledger.key]
-        if spent + reservation > amount:
-            return Refusal(ledger, spent, reservation)
-        self._local[ledger.key] = spent + reservation
+class LocalLedgers:
+    """Ledgers held in this process: without Redis, or while Redis is down."""
+
+    def __init__(self) -> None:
+        self._balances: dict[str, Balance] = {}
+        self.unseeded: dict[str, Ledger] = {}  # opened by a call before the store was asked
+
+    def reserve(self, ledger: Ledger, amount: int, reservation: int) -> Refusal | None:
+        balance = self._balances.get(ledger.key)
+        if balance is None:
+            balance = self._balances[ledger.key] = Balance()
+            self.unseeded[ledger.key] = ledger
+        if balance.spent + balance.reserved + reservation > amount:
+            return Refusal(ledger, Standing(balance.spent, balance.reserved), reservation)
+        balance.reserved += reservation
         return None
 
-    # -- shared through Redis -------------------------------------------------------
+    def settle(self, ledger: Ledger, reserved: int, cost: int) -> None:
+        """Release a reservation and count the call's real cost (0 for a call never made)."""
+        balance = self._balances.get(ledger.key)
+        if balance is not None:  # else its period is over and the ledger forgotten
+            balance.reserved = max(0, balance.reserved - reserved)
+            balance.spent += cost
 
-    async def reserve_shared(
-        self, client: Redis, ledger: Ledger, amount: int, reservation: int
-    ) -> Refusal | None:
-        key = self._prefix + ledger.key
-        script = self._scripts_of(client)[0]
-        for _ in range(2):
-            outcome, spent = await script(keys=[key], args=[reservation, amount])
-            if outcome == 1:
-                return None
-            if outcome == 0:
-                return Refusal(ledger, int(spent), reservation)
-            seeded = await self._seed(ledger)
-            ttl = None if ledger.end is None else int((ledger.end - ledger.start).total_seconds()) + 86_400
-            await client.set(key, seeded, nx=True, ex=ttl)
-        raise RuntimeError(f"budget ledger {ledger.key} vanished twice while reserving")
+    def needs_seed(self, ledger: Ledger) -> bool:
+        balance = self._balances.get(ledger.key)
+        return balance is None or not balance.seeded
 
-    # -- settling -------------------------------------------------------------------
+    def seed(self, ledger: Ledger, stored: int) -> None:
+        """Merge what the store says the ledger's scope spent (the rule in the docstring)."""
+        balance = self._balances.get(ledger.key)
+        if balance is None:
+            self._balances[ledger.key] = Balance(stored, 0, seeded=True)
+        elif not balance.seeded:
+            balance.spent += stored
+            balance.seeded = True
+        else:
+            balance.spent = max(balance.spent, stored)
+        self.unseeded.pop(ledger.key, None)
 
-    def settle(self, ledger: Ledger, delta: int, *, shared: bool) -> None:
-        """Replace a reservation by the real cost: ``delta`` = cost - reservation."""
-        if not delta:
-            return
-        if shared:
-            self._unsettled[ledger.key] = self._unsettled.get(ledger.key, 0) + delta
-        elif ledger.key in self._local:
-            self._local[ledger.key] += delta
+    def open(self, ledger: Ledger) -> None:
+        """Hold a ledger whose period has not started yet: nothing can have been spent in it."""
+        self._balances.setdefault(ledger.key, Balance(seeded=True))
 
-    @property
-    def has_unsettled(self) -> bool:
-        return bool(self._unsettled)
+    def standing(self, ledger: Ledger) -> Standing | None:
+        balance = self._balances.get(ledger.key)
+        if balance is None or not balance.seeded:
+            return None
+        return Standing(balance.spent, balance.reserved)
 
-    async def flush(self, client: Redis) -> None:
-        pending, self._unsettled = self._unsettled, {}
-        settle = self._scripts_of(client)[1]
-        try:
-            async with client.pipeline(transaction=False) as pipe:
-                for key, delta in pending.items():
-                    await settle(keys=[self._prefix + key], args=[delta], client=pipe)
-                await pipe.execute()
-        except BaseException:
-            for key, delta in pending.items():
-                self._unsettled[key] = self._unsettled.get(key, 0) + delta
-            raise
+    def keep_only(self, keys: set[str]) -> None:
+        """Forget ledgers of past periods and deleted budgets, once no call holds a reservation."""
+        for key in [
+            key for key, balance in self._balances.items() if key not in keys and not balance.reserved
+        ]:
+            del self._balances[key]
+            self.unseeded.pop(key, None)

@@ -20,13 +20,16 @@ function limitsText(limits) {
 
 function budgetCell(budget) {
   if (!budget) return 'None';
+  // The figures admission decides on: settled spend, and what calls in flight reserved.
   const spent = budget.spent_usd ?? 0;
+  const reserved = budget.reserved_usd ?? 0;
   const share = budget.amount_usd > 0 ? Math.min(1, spent / budget.amount_usd) : 0;
   const meter = h('meter', { min: '0', max: '1', value: String(share), low: '0.7', high: '0.9', optimum: '0', class: 'budget-meter',
     'aria-label': `${Math.round(share * 100)}% of the budget spent` });
   return h('div', { class: 'budget' },
     h('span', null, `${money(spent)} of ${money(budget.amount_usd)} ${PERIOD_WORDS[budget.period] ?? budget.period ?? ''}`),
     meter,
+    reserved > 0 ? h('span', { class: 'muted small' }, `${money(reserved)} reserved by calls in flight`) : null,
     budget.expires_at ? h('span', { class: 'muted small' }, `until ${shortDate(budget.expires_at)}`) : null);
 }
 

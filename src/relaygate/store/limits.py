@@ -1,11 +1,14 @@
-"""Reads and writes of budgets and key limits, and what a scope has spent.
+"""Budgets and per-key limits in the store, and what a scope spent: the SQL of ``limits/``.
 
 Writes bump the catalog version in the same transaction, as every control-plane write
-does, so every process reloads its rules (see ``repository``).
+does, so every process reloads its rules (``repository``). Spend is summed from the
+stored usage events one query per workspace, scope and period start, grouped by subject:
+seeding every budget ledger of a workspace costs a few queries, not one per budget.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,9 +17,11 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from relaygate.limits.rules import Rule, period_start
 from relaygate.store import repository, tables
 from relaygate.store.records import new_id, utcnow
+
+# Subjects per ``IN (...)`` of one spend query: far below every driver's parameter limit.
+_SUBJECTS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -33,18 +38,15 @@ class Budget:
     created_at: datetime
     updated_at: datetime
 
-    def rule(self) -> Rule:
-        return Rule(
-            id=self.id,
-            workspace_id=self.workspace_id,
-            scope=self.scope,
-            subject_id=self.subject_id,
-            requests_per_minute=self.requests_per_minute,
-            tokens_per_minute=self.tokens_per_minute,
-            amount_nano=self.amount_nano,
-            period=self.period if self.amount_nano is not None else None,
-            expires_at=self.expires_at.timestamp() if self.expires_at else None,
-        )
+
+@dataclass(frozen=True)
+class KeyLimits:
+    """An api key's own per-minute limits (set on the key, not as a budget row)."""
+
+    key_id: str
+    workspace_id: str
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -60,30 +62,21 @@ def _budget(row: RowMapping) -> Budget:
     return Budget(**values)
 
 
-def _key_rule(row: RowMapping) -> Rule:
-    return Rule(
-        id=f"key:{row['id']}",
-        workspace_id=row["workspace_id"],
-        scope="api_key",
-        subject_id=row["id"],
-        requests_per_minute=row["requests_per_minute"],
-        tokens_per_minute=row["tokens_per_minute"],
-    )
-
-
-async def load_rules(engine: AsyncEngine) -> list[Rule]:
+async def load_limits(engine: AsyncEngine) -> tuple[list[KeyLimits], list[Budget]]:
+    """Every live key's own limits and every budget row, of every workspace."""
     keys = tables.api_keys
     async with engine.connect() as conn:
-        key_rows = (
-            await conn.execute(
-                select(keys.c.id, keys.c.workspace_id, keys.c.requests_per_minute, keys.c.tokens_per_minute)
-                .where(keys.c.revoked_at.is_(None))
-                .where(keys.c.requests_per_minute.is_not(None) | keys.c.tokens_per_minute.is_not(None))
-            )
-        ).mappings()
-        rules = [_key_rule(row) for row in key_rows]
+        key_rows = await conn.execute(
+            select(keys.c.id, keys.c.workspace_id, keys.c.requests_per_minute, keys.c.tokens_per_minute)
+            .where(keys.c.revoked_at.is_(None))
+            .where(keys.c.requests_per_minute.is_not(None) | keys.c.tokens_per_minute.is_not(None))
+        )
+        limits = [
+            KeyLimits(row.id, row.workspace_id, row.requests_per_minute, row.tokens_per_minute)
+            for row in key_rows
+        ]
         budget_rows = (await conn.execute(select(tables.budgets))).mappings().all()
-    return rules + [_budget(row).rule() for row in budget_rows]
+    return limits, [_budget(row) for row in budget_rows]
 
 
 # -- budgets ------------------------------------------------------------------------
@@ -189,30 +182,36 @@ async def key_limits(engine: AsyncEngine, workspace_id: str) -> dict[str, tuple[
 
 # -- spend --------------------------------------------------------------------------
 
+_EVENTS = tables.usage_events
+_SUBJECT_COLUMNS = {"api_key": _EVENTS.c.api_key_id, "identity": _EVENTS.c.identity_id}
 
-def _scope_filter(workspace_id: str, scope: str, subject_id: str | None) -> ColumnElement[bool]:
-    events = tables.usage_events
-    where: ColumnElement[bool] = events.c.workspace_id == workspace_id
-    if scope == "api_key":
-        where = and_(where, events.c.api_key_id == subject_id)
-    elif scope == "identity":
-        where = and_(where, events.c.identity_id == subject_id)
-    return where
+
+async def spent_by_subject(
+    engine: AsyncEngine, workspace_id: str, scope: str, since: datetime, subjects: Collection[str]
+) -> dict[str | None, int]:
+    """What each of ``subjects`` (api key or identity ids) spent since ``since``, in nano-USD,
+    from the stored events; subjects that spent nothing are left out. For the workspace
+    scope, ``subjects`` is ignored and the one figure is under ``None``."""
+    in_period = (_EVENTS.c.workspace_id == workspace_id) & (_EVENTS.c.created_at >= since)
+    total = func.coalesce(func.sum(_EVENTS.c.cost_nano), 0)
+    column = _SUBJECT_COLUMNS.get(scope)
+    async with engine.connect() as conn:
+        if column is None:
+            return {None: int(await conn.scalar(select(total).where(in_period)) or 0)}
+        ordered = sorted(subjects)
+        spent: dict[str | None, int] = {}
+        for start in range(0, len(ordered), _SUBJECTS_PER_QUERY):
+            chunk = ordered[start : start + _SUBJECTS_PER_QUERY]
+            rows = await conn.execute(
+                select(column, total).where(in_period & column.in_(chunk)).group_by(column)
+            )
+            spent.update((subject, int(nano)) for subject, nano in rows)
+        return spent
 
 
 async def spent_nano(
-    engine: AsyncEngine,
-    workspace_id: str,
-    scope: str,
-    subject_id: str | None,
-    period: str,
-    now: datetime | None = None,
+    engine: AsyncEngine, workspace_id: str, scope: str, subject_id: str | None, since: datetime
 ) -> int:
-    """What the scope has spent in the current period, from the stored events."""
-    events = tables.usage_events
-    since = period_start(period, now or utcnow())
-    query = select(func.coalesce(func.sum(events.c.cost_nano), 0)).where(
-        _scope_filter(workspace_id, scope, subject_id) & (events.c.created_at >= since)
-    )
-    async with engine.connect() as conn:
-        return int(await conn.scalar(query) or 0)
+    """What one scope spent since ``since``, from the stored events."""
+    subjects = [subject_id] if subject_id is not None else []
+    return (await spent_by_subject(engine, workspace_id, scope, since, subjects)).get(subject_id, 0)
