@@ -1,8 +1,16 @@
-"""Resident memory of a server's process tree, read from /proc: once, or its peak while load runs."""
+"""Resident memory of a server's process tree, read from /proc: once, or its peak while load runs.
+
+``python -m bench.memory`` shows where an idle worker's memory comes from: the RSS each part
+of relaygate's stack adds when imported in order into one fresh interpreter, then what the
+parts only some configurations use would add.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -100,3 +108,63 @@ class Memory:
             target = f"   (target for one worker <= {WORKER_TARGET_MB})" if side == RELAYGATE else ""
             lines.append(f"  {LABELS[side]:<54} {own:>9.1f} {tree:>11.1f}{target}")
         return lines
+
+
+# What a worker imports, in about the order it does, ending with relaygate's own modules.
+STACK = (
+    "asyncio",
+    "uvloop",
+    "uvicorn",
+    "pyreqwest",
+    "pydantic",
+    "fastapi",
+    "sqlalchemy",
+    "sqlalchemy.ext.asyncio",
+    "cryptography.hazmat.primitives.ciphers.aead",
+    "jsonschema_rs",
+    "prometheus_client",
+    "relaygate.app",
+)
+# What only some configurations import (``tests/test_imports.py`` holds the default app to
+# none of them): Redis, a schema upgrade, PostgreSQL, granian, traces, the offline tokenizer.
+OPTIONAL = ("redis.asyncio", "alembic.command", "asyncpg", "granian", "opentelemetry.sdk.trace", "bpe_openai")
+
+_MEASURE_IMPORTS = """
+import importlib, json, sys
+def rss():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE
+PAGE = int(sys.argv[1])
+steps, before = [["(interpreter)", rss()]], rss()
+for name in sys.argv[2:]:
+    importlib.import_module(name)
+    now = rss()
+    steps.append([name, now - before])
+    before = now
+print(json.dumps(steps))
+"""
+
+
+def import_costs(modules: tuple[str, ...]) -> list[tuple[str, float]]:
+    """(module, MB its import added) for ``modules`` imported in order into a fresh
+    interpreter; the first row is the interpreter itself."""
+    argv = [sys.executable, "-c", _MEASURE_IMPORTS, str(PAGE_BYTES), *modules]
+    answer = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True)
+    return [(name, size / MB) for name, size in json.loads(answer.stdout)]
+
+
+def main() -> int:
+    print("RSS added by each import, in this order, into one fresh interpreter (MB):")
+    total = 0.0
+    for name, cost in import_costs(STACK):
+        total += cost
+        print(f"  {name:<46} {cost:>+7.1f} {total:>8.1f}")
+    print("what each part only some configurations use would add to that (each on its own):")
+    for name in OPTIONAL:
+        cost = import_costs((*STACK, name))[-1][1]
+        print(f"  {name:<46} {cost:>+7.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

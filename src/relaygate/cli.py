@@ -23,6 +23,7 @@ from relaygate.security import key_rotation
 from relaygate.settings import SERVERS, Settings, SettingsError
 from relaygate.store import data_folder, migrate, repository
 from relaygate.store.database import create_engine
+from relaygate.vocab import KEY_ROLES
 
 
 class CommandError(Exception):
@@ -64,13 +65,13 @@ def _ensure_store(settings: Settings, *, create: bool) -> None:
 
 
 async def _prepare_store(settings: Settings, engine: AsyncEngine) -> None:
-    if settings.is_sqlite:
-        await migrate.upgrade_to_head(engine)
-    else:
-        try:
+    try:
+        if settings.is_sqlite:  # in a child process: alembic stays out of a serving process
+            await migrate.upgrade_to_head_in_child(engine)
+        else:
             await migrate.ensure_current(engine)
-        except migrate.SchemaBehind as exc:
-            raise CommandError(str(exc)) from None
+    except (migrate.SchemaBehind, migrate.MigrationFailed) as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _with_store(
@@ -294,7 +295,7 @@ def _add_keys(commands: Any) -> None:
     _workspace_option(create, "workspace the key belongs to")
     create.add_argument(
         "--role",
-        choices=("admin", "router"),
+        choices=KEY_ROLES,
         default="router",
         help="admin: manage and route; router: route only (default: %(default)s)",
     )

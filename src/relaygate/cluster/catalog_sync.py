@@ -23,13 +23,14 @@ import contextlib
 import logging
 import secrets
 from dataclasses import dataclass, field
-
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING
 
 from relaygate.catalog import Catalog
-from relaygate.cluster.redis_link import RedisLink
+from relaygate.cluster.redis_link import RedisLink, open_client, redis_failures
 from relaygate.cluster.redis_subscription import follow
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger("relaygate.catalog")
 
@@ -89,7 +90,7 @@ class CatalogSync:
                 waiter.check()  # acknowledgements may have arrived already
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter.done.wait(), ACK_WAIT_S)
-        except (RedisError, OSError) as exc:
+        except redis_failures() as exc:
             self._link.lost(exc)
         finally:
             if waiter is not None:
@@ -139,10 +140,10 @@ def _version(data: str) -> int:
 
 async def announce_once(redis_url: str, prefix: str, version: int) -> bool:
     """For the CLI, which writes without a running catalog: publish and disconnect."""
-    client = Redis.from_url(redis_url, socket_connect_timeout=1.0, socket_timeout=1.0)
+    client = open_client(redis_url)
     try:
         await client.publish(prefix + CHANNEL, str(version))
-    except (RedisError, OSError):
+    except redis_failures():
         return False
     finally:
         await client.aclose()

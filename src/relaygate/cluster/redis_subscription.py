@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+from relaygate.cluster.redis_link import RedisLink, redis_failures
 
-from relaygate.cluster.redis_link import RedisLink
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub
 
 log = logging.getLogger("relaygate.redis")
 
@@ -50,7 +50,7 @@ async def follow(link: RedisLink, subscriber: Subscriber) -> None:
             continue
         try:
             await _listen(client, subscriber)
-        except (RedisError, OSError) as exc:
+        except redis_failures() as exc:
             link.lost(exc)
         except Exception as exc:  # keep the task alive; the subscriber's fallback covers the gap
             log.error("Redis subscription to %s failed: %s", ", ".join(subscriber.channels()), exc)

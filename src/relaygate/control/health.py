@@ -16,10 +16,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from relaygate.runtime import Runtime
-from relaygate.store import migrate
+from relaygate.store import database, migrate
 
 from .auth import runtime_of
 
@@ -53,8 +52,7 @@ async def health(request: Request) -> dict[str, Any]:
 
 
 async def _store_checks(runtime: Runtime) -> dict[str, str]:
-    async with runtime.engine.connect() as conn:
-        await conn.execute(text("SELECT 1"))
+    await database.ping(runtime.engine)
     current = await migrate.current_revision(runtime.engine)
     head = migrate.head_revision()
     return {"store": "ok", "migrations": "ok" if current == head else f"at {current}, needs {head}"}

@@ -16,8 +16,9 @@ from fastapi.responses import Response, StreamingResponse
 
 from relaygate.catalog import Principal
 from relaygate.errors import InvalidRequest
+from relaygate.store import usage_reports
 from relaygate.store.records import utcnow
-from relaygate.usage import query
+from relaygate.vocab import UsageGroup, UsageInterval
 
 from .auth import admin, runtime_of
 from .usage_protocol import UsageEventList, UsageReport
@@ -107,12 +108,14 @@ def _filter(
     model: str | None,
     key: str | None,
     identity: str | None,
-) -> query.UsageFilter:
+) -> usage_reports.UsageFilter:
     to = _moment(end, "to", utcnow())
     since = _moment(start, "from", to - DEFAULT_RANGE)
     if since >= to:
         raise InvalidRequest("from must be earlier than to.", param="from")
-    return query.UsageFilter(principal.workspace_id, since, to, model or None, key or None, identity or None)
+    return usage_reports.UsageFilter(
+        principal.workspace_id, since, to, model or None, key or None, identity or None
+    )
 
 
 class Filters:
@@ -137,7 +140,7 @@ class Filters:
         )
         self.format = format
 
-    def of(self, principal: Principal) -> query.UsageFilter:
+    def of(self, principal: Principal) -> usage_reports.UsageFilter:
         return _filter(principal, self.start, self.end, self.model, self.key, self.identity)
 
 
@@ -164,10 +167,12 @@ async def usage(
     request: Request,
     principal: Admin,
     filters: Annotated[Filters, Depends()],
-    interval: Annotated[Literal["hour", "day"], Query()] = "day",
-    group_by: Annotated[Literal["model", "api_key", "identity", "endpoint", "status"] | None, Query()] = None,
+    interval: Annotated[UsageInterval, Query()] = "day",
+    group_by: Annotated[UsageGroup | None, Query()] = None,
 ) -> Any:
-    report = await query.usage_report(runtime_of(request).engine, filters.of(principal), interval, group_by)
+    report = await usage_reports.usage_report(
+        runtime_of(request).engine, filters.of(principal), interval, group_by
+    )
     if filters.format == "json":
         return report
     lines = [_csv_line(_SERIES_COLUMNS)]
@@ -193,10 +198,10 @@ async def events(
     try:
         # For CSV too the first page is read before the answer starts: a failure is still
         # an error answer, not a cut stream.
-        data, next_cursor = await query.events_page(
+        data, next_cursor = await usage_reports.events_page(
             engine, where, limit=limit if filters.format == "json" else CSV_PAGE, cursor=cursor
         )
-    except query.BadCursor as exc:
+    except usage_reports.BadCursor as exc:
         raise InvalidRequest(str(exc), param="cursor") from None
     if filters.format == "json":
         return {"object": "list", "data": data, "next_cursor": next_cursor}
@@ -208,6 +213,8 @@ async def events(
             yield "".join(_csv_line(event.get(column) for column in _EVENT_COLUMNS) for event in page)
             if page_cursor is None:
                 return
-            page, page_cursor = await query.events_page(engine, where, limit=CSV_PAGE, cursor=page_cursor)
+            page, page_cursor = await usage_reports.events_page(
+                engine, where, limit=CSV_PAGE, cursor=page_cursor
+            )
 
     return _csv_response(all_pages(), "usage-events")

@@ -20,15 +20,15 @@ import json
 import logging
 import secrets
 import time
-from typing import Any
-
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, Any
 
 from relaygate.catalog import RoutableModel
-from relaygate.cluster.redis_link import RedisLink
+from relaygate.cluster.redis_link import RedisLink, redis_failures
 from relaygate.cluster.redis_subscription import as_text, follow
 from relaygate.router.breaker import Breakers
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger("relaygate.router")
 
@@ -70,7 +70,7 @@ class BreakerSync:
             else:
                 await client.hset(self._open, state["model_id"], message)
             await client.publish(self._channel, message)
-        except (RedisError, OSError) as exc:
+        except redis_failures() as exc:
             self._link.lost(exc)
 
     async def run(self) -> None:

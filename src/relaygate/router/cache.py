@@ -20,9 +20,9 @@ from collections import OrderedDict
 from typing import Any
 
 import orjson
-from redis.exceptions import RedisError
 
-from relaygate.cluster.redis_link import RedisLink
+from relaygate.cluster.redis_link import RedisLink, redis_failures
+from relaygate.sse import DONE, encode_event
 
 log = logging.getLogger("relaygate.cache")
 
@@ -114,7 +114,7 @@ class ResponseCache:
             try:
                 value = await client.get(_REDIS_PREFIX + key)
                 return value.encode() if isinstance(value, str) else value
-            except (RedisError, OSError) as exc:
+            except redis_failures() as exc:
                 self._redis.lost(exc)
         return self._local.get(key)
 
@@ -125,7 +125,7 @@ class ResponseCache:
             try:
                 await client.set(_REDIS_PREFIX + key, value, ex=ttl)
                 return
-            except (RedisError, OSError) as exc:
+            except redis_failures() as exc:
                 self._redis.lost(exc)
         self._local.put(key, value, ttl)
 
@@ -143,7 +143,7 @@ class ResponseCache:
 
 
 def _chunk(base: dict[str, Any], choices: list[dict[str, Any]], **extra: Any) -> bytes:
-    return b"data: " + orjson.dumps({**base, "choices": choices, **extra}) + b"\n\n"
+    return encode_event(orjson.dumps({**base, "choices": choices, **extra}))
 
 
 def _chat_delta(message: dict[str, Any]) -> dict[str, Any]:
@@ -208,5 +208,5 @@ def replay_as_stream(body: bytes, include_usage: bool) -> bytes | None:
     if include_usage and isinstance(usage, dict):
         object_name = "chat.completion.chunk" if kind == "chat.completion" else "text_completion"
         chunks.append(_chunk({**base, "object": object_name}, [], usage=usage))
-    chunks.append(b"data: [DONE]\n\n")
+    chunks.append(DONE)
     return b"".join(chunks)

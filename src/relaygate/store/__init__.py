@@ -1,1 +1,2 @@
-"""Persistence: SQLAlchemy Core tables, the engine, repositories and Alembic migrations."""
+"""Persistence, and all of relaygate's SQL: SQLAlchemy Core tables, the engine, repositories,
+usage reports and writers, and Alembic migrations."""

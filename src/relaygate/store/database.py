@@ -1,12 +1,16 @@
-"""The async engine for SQLite (default) or PostgreSQL, configured for concurrent use."""
+"""The async engine for SQLite (default) or PostgreSQL, configured for concurrent use.
+
+The database driver is imported by SQLAlchemy when it creates the engine, so a process on
+SQLite never imports asyncpg; this module names asyncpg's errors without importing it.
+"""
 
 from __future__ import annotations
 
 import socket
+import sys
 from typing import Any
 
-import asyncpg
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -16,22 +20,28 @@ from relaygate.store.data_folder import create_private_file, sqlite_file
 _CONNECT_TIMEOUT_S = 5.0
 
 # What "the store is unreachable" looks like: SQLAlchemy wraps errors raised by a
-# statement, but asyncpg's connect raises its own and the socket's errors unwrapped.
-UNAVAILABLE: tuple[type[Exception], ...] = (
-    DBAPIError,
-    ConnectionError,
-    TimeoutError,
-    socket.gaierror,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-)
+# statement, but asyncpg's connect raises its own (``_driver_errors``) and the socket's
+# errors unwrapped.
+_UNAVAILABLE: tuple[type[Exception], ...] = (DBAPIError, ConnectionError, TimeoutError, socket.gaierror)
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """asyncpg's own errors once it is imported: before that none can have been raised."""
+    asyncpg = sys.modules.get("asyncpg")
+    return () if asyncpg is None else (asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def unavailable_errors(engine: AsyncEngine) -> tuple[type[Exception], ...]:
+    """The exception classes that may mean ``engine``'s store is unreachable (to hand to
+    ``is_unavailable``), asyncpg's among them when the engine connects through it."""
+    return (*_UNAVAILABLE, *_driver_errors()) if engine.dialect.driver == "asyncpg" else _UNAVAILABLE
 
 
 def is_unavailable(exc: BaseException) -> bool:
     """True for a store that cannot be reached; False for a statement the store refused."""
     if isinstance(exc, DBAPIError):
         return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
-    return isinstance(exc, UNAVAILABLE)
+    return isinstance(exc, (*_UNAVAILABLE, *_driver_errors()))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -64,3 +74,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         hide_parameters=True,
         connect_args={"timeout": _CONNECT_TIMEOUT_S} if is_asyncpg else {},
     )
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """One round trip to the store (readiness checks); raises what the driver raises when it
+    cannot be reached."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

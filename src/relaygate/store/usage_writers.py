@@ -1,6 +1,7 @@
-"""Where the usage recorder's batches go: one writer per kind of store.
+"""Where the usage recorder's batches go: one ``BatchWriter`` (``usage/recorder.py``) per
+kind of store.
 
-SQLite batches go to a writer process of their own (``sqlite_writer.py``: why, and its
+SQLite batches go to a writer process of their own (``sqlite_usage_writer.py``: why, and its
 protocol); PostgreSQL batches go through the engine's asyncpg connection, one
 ``executemany`` per table. Either way a batch is one transaction: all of it is stored,
 or none of it and the recorder retries it.
@@ -14,12 +15,15 @@ import logging
 import sys
 import time
 from collections.abc import AsyncIterable
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from relaygate.usage.rows import Queued, event_rows, identity_rows, insert_events_sql, upsert_identities_sql
-from relaygate.usage.sqlite_writer import frame, pickled
+from relaygate.store.sqlite_usage_writer import frame, pickled
+from relaygate.store.usage_rows import event_rows, identity_rows, insert_events_sql, upsert_identities_sql
+
+if TYPE_CHECKING:
+    from relaygate.usage.recorder import BatchWriter, Queued
 
 # The share of the time the writer may spend answering at idle priority before it is
 # deemed short of CPU (it needs about 3 % of a core at 2,400 events per second), and below
@@ -32,14 +36,6 @@ log = logging.getLogger("relaygate.usage")
 
 class UsageStoreError(Exception):
     """The store refused or could not take a batch; the recorder keeps it and retries."""
-
-
-class BatchWriter(Protocol):
-    async def write(self, batch: AsyncIterable[list[Queued]]) -> None:
-        """Stores a batch, given a slice at a time (``recorder.py``: why): all or nothing."""
-        ...
-
-    async def close(self) -> None: ...
 
 
 def batch_writer(engine: AsyncEngine) -> BatchWriter:
@@ -55,7 +51,7 @@ class SqliteProcessWriter:
     """The parent's end: starts the writer process when first needed (and again after it
     died), sends one batch at a time and waits for its answer.
 
-    The batches go to a process at idle priority (``sqlite_writer.run_in_background``)
+    The batches go to a process at idle priority (``sqlite_usage_writer.run_in_background``)
     while it keeps up. When answering took more than half of the time over a
     ``busy_window`` (a saturated machine leaves an idle process almost no CPU, and the
     queue would grow), they go to a second process at normal priority instead, until a
@@ -150,7 +146,7 @@ class SqliteProcessWriter:
             process = self._processes[background] = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "relaygate.usage.sqlite_writer",
+                "relaygate.store.sqlite_usage_writer",
                 *priority,
                 self._path,
                 stdin=asyncio.subprocess.PIPE,

@@ -1,42 +1,34 @@
 """Usage events and identities as plain driver rows, and the SQL that stores them.
 
-A batch goes to the store as ``Queued`` items: each event's column values as one tuple,
-and the identity profile it carried. The timestamp travels as whole microseconds since the
-Unix epoch: pickling a datetime (its ``__reduce__``) cost 0.5-1 us per event on the event
-loop, about as much as pickling the rest of the row; an int is exact and almost free.
+A batch comes from the recorder as ``Queued`` items (``usage/recorder.py``): each event's
+column values as one tuple, created_at in microseconds, and the identity profile it carried.
 
 The writers hand rows to the database driver as tuples, skipping SQLAlchemy's per-row
 parameter processing (about 30 us per event, a tenth of a whole router call). Values
 are converted here for the two stores we run on: SQLite (its text date format; sqlite3
 stores booleans as 0/1 itself) and PostgreSQL through asyncpg (native datetimes and
 booleans). JSON columns travel as JSON text on both.
+
+The SQLite writer child process runs on this module, so it imports nothing heavy: the
+columns' facts come from ``usage_columns.py``, not from the SQLAlchemy tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy.sql.elements import False_
 
-from relaygate.store import tables
 from relaygate.store.records import from_micros
-from relaygate.usage.events import COLUMNS, UsageEvent
+from relaygate.store.usage_columns import EVENTS, IDENTITIES, UsageTable
+from relaygate.usage.events import COLUMNS
 
-# Events per slice of a batch: what the recorder prepares and the writer serializes in
-# one turn of the event loop (about 30 us of work: a request that meets it waits that
-# long). Slices of 50 (150 us) took the p99 at c=1 to 0.74 ms where 10 gave 0.62 and
-# no recording 0.56 (bench, the store left out to see the router's part alone).
-SLICE = 10
+if TYPE_CHECKING:
+    from relaygate.usage.recorder import Queued, Row
 
-Row = tuple[Any, ...]
 Converter = tuple[int, Callable[[Any], Any]]
-# (the event's column values, in COLUMNS order, created_at in microseconds since the epoch;
-#  the identity profile it carried, if any)
-Queued = tuple[Row, dict[str, Any] | None]
 
 IDENTITY_COLUMNS = (
     "workspace_id",
@@ -75,23 +67,16 @@ def sqlite_datetimes(values: Sequence[int]) -> list[str]:
     return out
 
 
-def _kinds(table_name: str) -> dict[str, str]:
-    table = tables.metadata.tables[table_name]
-    return {column.name: column.type.__class__.__name__ for column in table.columns}
-
-
 def _converters(
-    columns: Sequence[str], table_name: str, timestamps: Callable[[Any], Any] | None
+    columns: Sequence[str], table: UsageTable, timestamps: Callable[[Any], Any] | None
 ) -> list[Converter]:
     """(column index, conversion) for the columns whose Python value the driver cannot take:
     JSON, and timestamps when ``timestamps`` is given."""
-    kinds = _kinds(table_name)
     converters: list[Converter] = []
     for index, name in enumerate(columns):
-        kind = kinds[name]
-        if kind == "JSON":
+        if name in table.json_columns:
             converters.append((index, _json))
-        elif kind == "DateTime" and timestamps is not None:
+        elif name in table.timestamp_columns and timestamps is not None:
             converters.append((index, timestamps))
     return converters
 
@@ -104,46 +89,20 @@ def _convert(values: Sequence[Any], converters: Sequence[Converter]) -> Row:
     return tuple(row)
 
 
-def _store_fills(table_name: str) -> dict[int, Any]:
-    """Index in COLUMNS -> the value the store gives a column left out of an INSERT: NULL,
-    or its ``server_default`` (a zero or a false flag)."""
-    table = tables.metadata.tables[table_name]
-    fills: dict[int, Any] = {}
-    for index, name in enumerate(COLUMNS):
-        default = table.columns[name].server_default
-        if default is None:
-            continue
-        arg = getattr(default, "arg", None)
-        if isinstance(arg, False_):
-            fills[index] = False
-        elif arg == "0":
-            fills[index] = 0
-        else:
-            raise ValueError(f"{table_name}.{name}: no Python value known for its server default")
-    return fills
-
-
-_event_values = attrgetter(*COLUMNS[:-1], "created_us")
-_STORE_FILLS = _store_fills("usage_events")
-if COLUMNS[-1] != "created_at":
-    raise RuntimeError("queued() reads created_at last, as microseconds: keep it the last column")
+# Index in COLUMNS -> the value the store gives that column when an INSERT leaves it out.
+_STORE_FILLS = {COLUMNS.index(name): value for name, value in EVENTS.store_defaults.items()}
 _WORKSPACE, _IDENTITY = COLUMNS.index("workspace_id"), COLUMNS.index("identity_id")
+_CREATED = COLUMNS.index("created_at")
 # Event timestamps come as microseconds (SQLite's are formatted a column at a time, below);
 # identities' as datetimes, and only SQLite needs them as text.
 _EVENT_CONVERTERS = {
-    "sqlite": _converters(COLUMNS, "usage_events", None),
-    "postgresql": _converters(COLUMNS, "usage_events", from_micros),
+    "sqlite": _converters(COLUMNS, EVENTS, None),
+    "postgresql": _converters(COLUMNS, EVENTS, from_micros),
 }
 _IDENTITY_CONVERTERS = {
-    "sqlite": _converters(IDENTITY_COLUMNS, "identities", sqlite_datetime),
-    "postgresql": _converters(IDENTITY_COLUMNS, "identities", None),
+    "sqlite": _converters(IDENTITY_COLUMNS, IDENTITIES, sqlite_datetime),
+    "postgresql": _converters(IDENTITY_COLUMNS, IDENTITIES, None),
 }
-_CREATED = len(COLUMNS) - 1
-
-
-def queued(event: UsageEvent) -> Queued:
-    """What the store needs of an event (plain values, picklable)."""
-    return _event_values(event), event.identity if event.identity_id is not None else None
 
 
 def event_rows(batch: Sequence[Queued], dialect: str) -> list[Row]:
@@ -207,15 +166,14 @@ def _marks(count: int, paramstyle: str, first: int = 1) -> str:
 def insert_events_sql(paramstyle: str, columns: Sequence[str] = COLUMNS, rows: int = 1) -> str:
     """The INSERT of ``rows`` events (several rows per statement cost less than as many
     statements), of the given columns."""
-    table = tables.usage_events.name
     width = len(columns)
     values = ", ".join(f"({_marks(width, paramstyle, 1 + row * width)})" for row in range(rows))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"  # noqa: S608
+    return f"INSERT INTO {EVENTS.name} ({', '.join(columns)}) VALUES {values}"  # noqa: S608
 
 
 def upsert_identities_sql(paramstyle: str) -> str:
     """New identities are inserted; known ones get last-seen and any profile field sent."""
-    table = tables.identities.name
+    table = IDENTITIES.name
     refresh = ", ".join(f"{field} = COALESCE(excluded.{field}, {table}.{field})" for field in _PROFILE)
     return (
         f"INSERT INTO {table} ({', '.join(IDENTITY_COLUMNS)}) "  # noqa: S608

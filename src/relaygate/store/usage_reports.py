@@ -27,7 +27,6 @@ GROUPS: dict[str, Column[Any]] = {
     "endpoint": EVENTS.c.endpoint,
     "status": EVENTS.c.status,
 }
-INTERVALS = ("hour", "day")
 _SQLITE_BUCKET = {"hour": "%Y-%m-%dT%H:00:00Z", "day": "%Y-%m-%dT00:00:00Z"}
 _POSTGRES_BUCKET = {"hour": 'YYYY-MM-DD"T"HH24:00:00"Z"', "day": 'YYYY-MM-DD"T"00:00:00"Z"'}
 

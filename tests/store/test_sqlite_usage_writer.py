@@ -15,11 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.store import tables
+from relaygate.store.sqlite_usage_writer import STATEMENT_ROWS, regrouped
+from relaygate.store.usage_writers import SqliteProcessWriter, UsageStoreError, batch_writer
 from relaygate.usage.events import UsageEvent
-from relaygate.usage.recorder import UsageRecorder
-from relaygate.usage.rows import SLICE, Queued, queued
-from relaygate.usage.sqlite_writer import STATEMENT_ROWS, regrouped
-from relaygate.usage.writers import SqliteProcessWriter, UsageStoreError, batch_writer
+from relaygate.usage.recorder import SLICE, Queued, UsageRecorder, queued
 
 from support.store import with_workspace
 
@@ -36,7 +35,7 @@ def _writer_pids() -> list[int]:
         except OSError:
             continue
         parent = int(stat.rpartition(")")[2].split()[1])
-        if parent == os.getpid() and b"relaygate.usage.sqlite_writer" in command:
+        if parent == os.getpid() and b"relaygate.store.sqlite_usage_writer" in command:
             found.append(int(entry.name))
     return found
 
@@ -265,10 +264,10 @@ def test_observers_see_each_event_once_and_a_broken_one_loses_nothing(tmp_path: 
     async def body(engine: AsyncEngine, workspace_id: str) -> None:
         assert engine.url.database is not None
         writer = SqliteProcessWriter(engine.url.database, answer_timeout=3.0)
-        recorder = UsageRecorder(writer, capacity=10_000, batch_size=120, flush_interval=0.05)
         counting = _Counting()
-        recorder.add_observer(_Broken())
-        recorder.add_observer(counting)
+        recorder = UsageRecorder(
+            writer, capacity=10_000, batch_size=120, flush_interval=0.05, observers=(_Broken(), counting)
+        )
         for event in _events(workspace_id, 0, 120):
             recorder.record(event)
         await recorder.flush()  # starts the writer
