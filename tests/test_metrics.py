@@ -1,14 +1,19 @@
-"""GET /metrics: Prometheus text, for an admin key (its workspace) or the metrics token."""
+"""GET /metrics: Prometheus text, for an admin key (its workspace) or the metrics token;
+and, in-process, what ``observability.metrics`` makes of usage events and process gauges."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
+from relaygate.observability.metrics import BreakerGauge, Metrics, ProcessGauges, UsageCounters
+from relaygate.usage.events import UsageEvent
 
 from support.server import RelaygateServer, Workspace
 from support.usage_events import usage_events
@@ -116,3 +121,84 @@ def test_metrics_count_calls_when_usage_events_are_not_stored(
     assert counted == 3
     assert _value(_samples(text), "relaygate_usage_events_written") == 0
     assert workspace.api("GET", "/v2/usage/events").json()["data"] == []
+
+
+# -- in-process: the exposition of usage counters and gauges ---------------------------
+
+
+@dataclass(frozen=True)
+class _Breaker:
+    workspace_id: str
+    router_id: str
+    state: str
+
+
+_IDLE = ProcessGauges(
+    usage_queue_depth=0,
+    usage_events_dropped=0,
+    usage_events_written=0,
+    store_up=True,
+    redis_up=False,
+    redis_outages=0,
+    catalog_push_live=False,
+    draining=False,
+    router_in_flight=0,
+    key_store_lookups=0,
+    model_store_lookups=0,
+    cache_entries=0,
+    cache_bytes=0,
+    breakers=(),
+)
+
+
+@dataclass
+class _Gauges:
+    """A ``GaugeSource`` whose figures the test sets between two scrapes."""
+
+    now: ProcessGauges = _IDLE
+    reads: list[ProcessGauges] = field(default_factory=list)
+
+    def gauges(self) -> ProcessGauges:
+        self.reads.append(self.now)
+        return self.now
+
+
+def _event(workspace: str, model: str, status: int = 200, **fields: Any) -> UsageEvent:
+    event = UsageEvent(workspace, "key", "chat", "req", router_model=model, status=status, **fields)
+    event.latency_ms = 40.0
+    return event
+
+
+def test_counters_and_gauges_render_together_and_are_read_at_scrape_time() -> None:
+    counters, gauges = UsageCounters(), _Gauges()
+    metrics = Metrics(counters, gauges)
+    counters.observe(_event("ws1", "m/a", prompt_tokens=3, completion_tokens=4, cost_nano=2_000))
+    counters.observe(_event("ws1", "m/a", status=502, error_code="upstream_error"))
+    breakers: Sequence[BreakerGauge] = (_Breaker("ws1", "m/a", "open"), _Breaker("ws2", "m/b", "half_open"))
+    gauges.now = replace(_IDLE, usage_queue_depth=7, router_in_flight=2, draining=True, breakers=breakers)
+    assert gauges.reads == []  # nothing is read before a scrape
+
+    samples = _samples(metrics.render(None).decode())
+    assert len(gauges.reads) == 1
+    assert _value(samples, "relaygate_requests_total", workspace="ws1", model="m/a", status="200") == 1
+    assert _value(samples, "relaygate_upstream_errors_total", workspace="ws1", status="502") == 1
+    assert _value(samples, "relaygate_tokens_total", workspace="ws1", kind="completion") == 4
+    assert _value(samples, "relaygate_cost_usd_total", workspace="ws1") == 2e-6
+    assert _value(samples, "relaygate_usage_queue_depth") == 7
+    assert _value(samples, "relaygate_router_in_flight") == 2
+    assert _value(samples, "relaygate_draining") == 1
+    assert _value(samples, "relaygate_breaker_state", workspace="ws1", model="m/a") == 2
+    assert _value(samples, "relaygate_breaker_state", workspace="ws2", model="m/b") == 1
+
+
+def test_one_workspace_sees_its_own_series_and_the_process_wide_ones() -> None:
+    counters, gauges = UsageCounters(), _Gauges()
+    gauges.now = replace(_IDLE, breakers=(_Breaker("ws2", "m/b", "open"),), usage_queue_depth=3)
+    counters.observe(_event("ws1", "m/a"))
+    counters.observe(_event("ws2", "m/b"))
+
+    text = Metrics(counters, gauges).render("ws1").decode()
+    samples = _samples(text)
+    assert _value(samples, "relaygate_requests_total", workspace="ws1") == 1
+    assert "ws2" not in text
+    assert _value(samples, "relaygate_usage_queue_depth") == 3

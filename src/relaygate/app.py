@@ -1,80 +1,155 @@
-"""The ASGI application: the raw data plane in front, the control plane behind it.
+"""The composition root: every component of the process, built once, in dependency order,
+each handed what it needs; then the ASGI application in front of them.
 
-``/v3/router/*`` (and ``/v2/router/*``, the hosted API's earlier path) go straight to
-the data plane without touching a framework; everything else goes to FastAPI.
-The lifespan starts and stops every component of the process (see ``runtime.py``).
+Nothing else builds a long-lived component or patches one after it is built: ``Runtime``
+holds them and starts and stops them, ``serving/asgi_app.py`` dispatches requests to the
+two planes. uvicorn's entry is ``create_app``; granian's (``serving/rsgi_app.py``) calls
+``assemble``.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-from typing import Any
-
 from starlette.types import ASGIApp
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from relaygate.auth import AuthThrottle
+from relaygate.catalog import Catalog
+from relaygate.cluster.catalog_sync import CatalogSync
+from relaygate.cluster.redis_link import RedisLink
 from relaygate.control.app import build_control_app
+from relaygate.control.model_service import ModelService
+from relaygate.control.probe_quota import ProbeQuota
 from relaygate.control.security_headers import with_cors
-from relaygate.router.app import PREFIXES
+from relaygate.crypto import Keyring
+from relaygate.limits import Limiter
+from relaygate.observability.metrics import Metrics, UsageCounters
+from relaygate.observability.telemetry import Telemetry, tracing_configured
+from relaygate.router.app import RouterApp, RouterLimits
+from relaygate.router.breaker import Breakers
+from relaygate.router.breaker_sync import BreakerSync
+from relaygate.router.cache import ResponseCache
+from relaygate.router.disconnects import DisconnectWatcher
+from relaygate.router.forward import Forwarder
+from relaygate.router.guards import InputGuard
+from relaygate.router.policy import RoutePolicy
+from relaygate.router.relay import Relay
+from relaygate.router.stream_guard import StreamWatchdog
 from relaygate.runtime import Runtime
+from relaygate.security.master_keys import MasterKeySource
+from relaygate.serving.asgi_app import RelaygateApp, behind_proxies
+from relaygate.serving.drain import Drain
 from relaygate.settings import Settings
-from relaygate.types import Receive, Scope, Send
-
-log = logging.getLogger("relaygate")
-_PREFIX_LENGTH = len(PREFIXES[0])
-if any(len(prefix) != _PREFIX_LENGTH for prefix in PREFIXES):
-    raise RuntimeError("the router's path prefixes must have one length: dispatch slices by it")
-
-
-class RelaygateApp:
-    def __init__(self, runtime: Runtime, control: ASGIApp) -> None:
-        self.runtime = runtime
-        self.control = control
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            path: str = scope["path"]
-            if path[:_PREFIX_LENGTH] in PREFIXES and path[_PREFIX_LENGTH : _PREFIX_LENGTH + 1] == "/":
-                await self.runtime.router(scope, receive, send, path[_PREFIX_LENGTH:])
-                return
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        await self.control(scope, receive, send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.runtime.start()
-                except Exception as exc:
-                    log.error("relaygate could not start: %s", exc)
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.runtime.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-
-def _behind_proxies(app: ASGIApp) -> ASGIApp:
-    """``app`` seeing the client's address and scheme as a trusted proxy gives them
-    (``FORWARDED_ALLOW_IPS``), by uvicorn's middleware, whichever server runs it."""
-    middleware: Any = ProxyHeadersMiddleware  # typed with uvicorn's narrower ASGI types
-    wrapped: ASGIApp = middleware(app, trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
-    return wrapped
+from relaygate.store.database import create_engine
+from relaygate.store.usage_writers import batch_writer
+from relaygate.upstream.probe import Prober
+from relaygate.upstream.ssrf import UpstreamGuard
+from relaygate.upstream.transport import PyreqwestTransport, StreamBounds
+from relaygate.usage.body_log import BodyLog
+from relaygate.usage.recorder import UsageObserver, UsageRecorder
 
 
 def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
     """The process's runtime and the ASGI application in front of it."""
-    runtime = Runtime.build(settings)
+    # The store, secrets and the way out to upstreams.
+    engine = create_engine(settings)
+    keyring = Keyring.from_source(
+        MasterKeySource(settings.master_key, settings.master_key_previous, settings.master_key_file)
+    )
+    guard = UpstreamGuard(settings.allow_private_upstreams, settings.upstream_allowlist)
+    transport = PyreqwestTransport(
+        guard,
+        connect_timeout=settings.connect_timeout_s,
+        read_timeout=settings.request_timeout_s,
+        max_body_bytes=settings.max_upstream_body_bytes,
+        stream_bounds=StreamBounds(settings.stream_max_seconds, settings.stream_max_bytes),
+    )
+
+    # What the hot path reads, and what keeps it in step across processes.
+    catalog = Catalog(engine, keyring, settings.catalog_poll_interval_s, miss_ttl=settings.catalog_miss_ttl_s)
+    redis = RedisLink(settings.redis_url)
+    catalog_sync = CatalogSync(catalog, redis, settings.redis_prefix)
+    breakers = Breakers(settings.breaker_failures, settings.breaker_cooldown_s)
+    breaker_sync = BreakerSync(breakers, redis, settings.redis_prefix)
+    cache = ResponseCache(redis, settings.cache_max_bytes)
+    limits = Limiter(
+        engine,
+        catalog,
+        redis,
+        prefix=settings.redis_prefix,
+        sync_interval=settings.limits_sync_interval_s,
+        completion_reserve=settings.budget_completion_reserve,
+    )
+
+    # Accounting: the usage writer, and who sees each event it stores (metrics, traces).
+    counters = UsageCounters()
+    telemetry = Telemetry() if tracing_configured() else None
+    observers: list[UsageObserver] = [counters] if telemetry is None else [counters, telemetry]
+    recorder = UsageRecorder(
+        batch_writer(engine),
+        capacity=settings.usage_queue_size,
+        batch_size=settings.usage_batch_size,
+        flush_interval=settings.usage_flush_interval_s,
+        storing=settings.usage_enabled,
+        observers=observers,
+    )
+
+    # The data plane.
+    auth_throttle = AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window_s)
+    watchdog = StreamWatchdog()
+    disconnects = DisconnectWatcher()
+    body_log = BodyLog(settings.log_body_bytes) if settings.log_bodies else None
+    router = RouterApp(
+        catalog,
+        Forwarder(
+            transport,
+            RoutePolicy(settings, breakers, catalog, watchdog),
+            cache,
+            Relay(settings.max_sse_event_bytes, body_log),
+        ),
+        recorder,
+        RouterLimits(settings.max_body_bytes, settings.max_upload_bytes, settings.max_in_flight),
+        InputGuard(settings.max_messages),
+        auth_throttle,
+        limits,
+        disconnects,
+        body_log=body_log,
+        tracing=telemetry is not None,
+    )
+
+    # The control plane's model registry (it probes an upstream before saving it).
+    models = ModelService(
+        engine,
+        keyring,
+        guard,
+        Prober(transport, settings.probe_timeout_s),
+        catalog,
+        ProbeQuota(settings.probes_per_minute),
+    )
+
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        transport=transport,
+        catalog=catalog,
+        redis=redis,
+        recorder=recorder,
+        limits=limits,
+        models=models,
+        auth_throttle=auth_throttle,
+        router=router,
+        disconnects=disconnects,
+        breakers=breakers,
+        cache=cache,
+        watchdog=watchdog,
+        catalog_sync=catalog_sync,
+        breaker_sync=breaker_sync,
+        drain=Drain(settings.drain_delay_s),
+        telemetry=telemetry,
+    )
+    metrics = Metrics(counters, gauges=runtime)
     # The router needs neither the forwarded address nor scheme on its hot path; it asks
-    # ``client_address.py`` when it does (failed authentications).
-    control = _behind_proxies(build_control_app(runtime))
-    return runtime, with_cors(RelaygateApp(runtime, control), settings.cors_origins)
+    # ``serving/client_address.py`` when it does (failed authentications).
+    control = behind_proxies(build_control_app(runtime, metrics))
+    return runtime, with_cors(RelaygateApp(runtime, router, control), settings.cors_origins)
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:

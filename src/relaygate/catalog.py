@@ -33,7 +33,6 @@ from relaygate.store.records import Model, utcnow
 
 log = logging.getLogger("relaygate.catalog")
 
-ROLES = ("admin", "router")
 # While changes are pushed (catalog_sync.py), polling is only a safety net.
 PUSHED_POLL_INTERVAL = 5.0
 # A key's last use is stored at most this often per process: with many processes and

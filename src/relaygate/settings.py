@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from relaygate.router.endpoints import MODEL_TYPES
+from relaygate.vocab import MODEL_TYPES
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -108,6 +108,9 @@ class Settings:
     log_body_bytes: int = 32 * 1024
     redis_prefix: str = "relaygate:"  # namespace of every shared key in Redis
     limits_sync_interval_s: float = 0.05  # how often shared limit counters meet in Redis
+    # Completion tokens a budget reserves for a call with no max_tokens of its own or of its
+    # model: a typical answer, not a bound (docs/limits.md).
+    budget_completion_reserve: int = 1024
     metrics_token: str | None = field(default=None, repr=False)  # bearer for GET /metrics
     log_level: str = "info"
     server: str = "uvicorn"  # or granian (RSGI); `relaygate serve --server` overrides it (serving/)
@@ -180,6 +183,7 @@ class Settings:
             log_body_bytes=int(_number(env, "RELAYGATE_LOG_BODY_BYTES", 32 * 1024)),
             redis_prefix=env.get("RELAYGATE_REDIS_PREFIX") or "relaygate:",
             limits_sync_interval_s=_number(env, "RELAYGATE_LIMITS_SYNC_INTERVAL", 0.05),
+            budget_completion_reserve=int(_number(env, "RELAYGATE_BUDGET_COMPLETION_RESERVE", 1024)),
             metrics_token=env.get("RELAYGATE_METRICS_TOKEN") or None,
             retry_backoff_base_s=_number(env, "RELAYGATE_RETRY_BACKOFF_BASE", 1.0),
             retry_backoff_cap_s=_number(env, "RELAYGATE_RETRY_BACKOFF_CAP", 30.0),

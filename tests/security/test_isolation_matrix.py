@@ -124,7 +124,7 @@ def test_router_matrix(relaygate: RelaygateServer, victim: Victim) -> None:
         for path, endpoint in ENDPOINTS.items():
             url = f"{relaygate.url}/v3/router{path}"
             headers = {"authorization": f"Bearer {key}"}
-            if endpoint.kind == "multipart":
+            if endpoint.kind == "upload":
                 response = httpx.post(
                     url, headers=headers, data={"model": router_id}, files={"file": ("a.wav", b"x")}
                 )

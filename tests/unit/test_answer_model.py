@@ -6,16 +6,16 @@ import json
 
 import orjson
 
-from relaygate.router.forward import _with_router_id
+from relaygate.router.relay import with_router_id
 
 
 def rewritten(body: bytes) -> dict[str, object]:
-    return dict(json.loads(_with_router_id(body, orjson.loads(body), "p/up-1")))
+    return dict(json.loads(with_router_id(body, orjson.loads(body), "p/up-1")))
 
 
 def test_compact_answer_gets_the_router_id_and_keeps_everything_else_byte_for_byte() -> None:
     body = b'{"id":"x","model":"up-1","choices":[{"message":{"content":"say \\"model\\":\\"up-1\\""}}]}'
-    out = _with_router_id(body, orjson.loads(body), "p/up-1")
+    out = with_router_id(body, orjson.loads(body), "p/up-1")
     assert out == body.replace(b'"model":"up-1"', b'"model":"p/up-1"', 1)
     assert json.loads(out)["choices"][0]["message"]["content"] == 'say "model":"up-1"'
 

@@ -8,8 +8,8 @@ import pytest
 from openai._qs import Querystring
 
 from relaygate.errors import InvalidRequest
+from relaygate.router.call import extract_routing
 from relaygate.router.form_routing import is_routing_field, routing_object
-from relaygate.router.request import extract_routing
 
 ROUTING: dict[str, Any] = {
     "retry": {"count": 2, "on_codes": [429, 503]},

@@ -12,13 +12,14 @@ from starlette.exceptions import HTTPException
 
 from relaygate import __version__
 from relaygate.errors import RelaygateError, ServiceUnavailable
-from relaygate.observability import metrics
+from relaygate.observability.metrics import Metrics
 from relaygate.runtime import Runtime
-from relaygate.store.database import UNAVAILABLE, is_unavailable
+from relaygate.store.database import is_unavailable, unavailable_errors
 from relaygate.studio import studio_routes
 
 from . import budgets_api, health, keys_api, models_api, usage_api
 from .admission import ControlAdmission
+from .metrics_api import metrics_router
 from .security_headers import SecurityHeaders
 
 log = logging.getLogger("relaygate.control")
@@ -87,7 +88,9 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return _error(500, "Internal error; it has been logged.", "api_error", code="internal_error")
 
 
-def build_control_app(runtime: Runtime) -> FastAPI:
+def build_control_app(runtime: Runtime, metrics: Metrics) -> FastAPI:
+    """The /v2 API, /health, /metrics (rendering ``metrics``) and Studio; every route reads
+    the components it uses from ``runtime`` (``auth.runtime_of``)."""
     app = FastAPI(
         title="relaygate",
         version=__version__,
@@ -102,7 +105,7 @@ def build_control_app(runtime: Runtime) -> FastAPI:
     app.add_exception_handler(RelaygateError, _relaygate_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    for error_class in UNAVAILABLE:
+    for error_class in unavailable_errors(runtime.engine):
         app.add_exception_handler(error_class, _store_error)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(health.router)
@@ -110,6 +113,6 @@ def build_control_app(runtime: Runtime) -> FastAPI:
     app.include_router(keys_api.router)
     app.include_router(usage_api.router)
     app.include_router(budgets_api.router)
-    app.include_router(metrics.router)
+    app.include_router(metrics_router(metrics))
     app.router.routes.extend(studio_routes())
     return app

@@ -1,36 +1,33 @@
-"""GET /metrics: Prometheus text format, fed from usage events off the request path.
+"""What ``GET /metrics`` shows, in Prometheus text format; the route is the control plane's
+(``control/metrics_api.py``).
 
-The usage writer shows each event to ``Metrics.observe`` once, just before storing it,
-so the request path pays nothing for metrics; ``observe`` only adds to plain dicts
-(about 1 us per event). Process-wide figures (queue depth, dropped events, breakers,
-cache, Redis) are read when scraped.
+Two kinds of figures:
 
-Access: the bearer ``RELAYGATE_METRICS_TOKEN`` sees every workspace; an admin key sees
-the series of its own workspace plus the process-wide ones. Labels carry workspace
-ids, router model ids, endpoint names and statuses, never keys or other secrets.
+- ``UsageCounters`` counts usage events off the request path: the usage writer shows each
+  event to ``observe`` once, just before storing it, so the request path pays nothing for
+  metrics; ``observe`` only adds to plain dicts (about 1 us per event).
+- ``ProcessGauges`` are process-wide figures (queue depth, dropped events, breakers,
+  cache, Redis), read from a ``GaugeSource`` when scraped. This module knows that small
+  interface only, never the components behind it (the runtime satisfies it).
+
+``Metrics`` puts both in one registry and renders it, whole for the metrics token or
+filtered to one workspace for an admin key. Labels carry workspace ids, router model
+ids, endpoint names and statuses, never keys or other secrets.
 """
 
 from __future__ import annotations
 
-import hmac
 import math
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Protocol
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-from relaygate.errors import PermissionDenied
-from relaygate.router.app import authenticate
-
 if TYPE_CHECKING:
-    from relaygate.runtime import Runtime
     from relaygate.usage.events import UsageEvent
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -38,49 +35,90 @@ OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 
 _MODEL_LABELS = ("workspace", "model", "endpoint")
 
 
-class ProcessCollector(Collector):
-    """Figures read at scrape time from the components that own them."""
+class BreakerGauge(Protocol):
+    """One upstream's circuit breaker, as far as /metrics shows it."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    @property
+    def workspace_id(self) -> str: ...
+    @property
+    def router_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...  # closed | half_open | open
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessGauges:
+    """The process-wide figures of one scrape."""
+
+    usage_queue_depth: int
+    usage_events_dropped: int
+    usage_events_written: int
+    store_up: bool
+    redis_up: bool
+    redis_outages: int
+    catalog_push_live: bool
+    draining: bool
+    router_in_flight: int
+    key_store_lookups: int
+    model_store_lookups: int
+    cache_entries: int
+    cache_bytes: int
+    breakers: Sequence[BreakerGauge]
+
+
+class GaugeSource(Protocol):
+    def gauges(self) -> ProcessGauges: ...
+
+
+_BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+class _ProcessCollector(Collector):
+    """The gauges, read from their source at scrape time."""
+
+    def __init__(self, source: GaugeSource) -> None:
+        self._source = source
 
     def collect(self) -> Iterable[Metric]:
-        runtime = self._runtime
-        recorder = runtime.recorder
-        yield _gauge("relaygate_usage_queue_depth", "Usage events waiting to be stored", recorder.depth)
-        yield _gauge("relaygate_usage_events_dropped", "Usage events lost to a full queue", recorder.dropped)
+        now = self._source.gauges()
         yield _gauge(
-            "relaygate_usage_events_written", "Usage events stored by this process", recorder.written
+            "relaygate_usage_queue_depth", "Usage events waiting to be stored", now.usage_queue_depth
         )
-        yield _gauge("relaygate_store_up", "1 while the store accepts usage writes", recorder.store_healthy)
-        yield _gauge("relaygate_redis_up", "1 while Redis is configured and reachable", runtime.redis.up)
-        yield _gauge("relaygate_redis_outages", "Times Redis became unreachable", runtime.redis.outages)
-        push_live, draining = runtime.catalog.push_live, runtime.drain.draining
-        yield _gauge("relaygate_catalog_push_live", "1 while catalog changes arrive by pub/sub", push_live)
-        yield _gauge("relaygate_draining", "1 after SIGTERM, while in-flight work drains", draining)
-        yield _gauge("relaygate_router_in_flight", "Router calls being served now", runtime.router.in_flight)
-        lookups = runtime.catalog.store_lookups
+        yield _gauge(
+            "relaygate_usage_events_dropped", "Usage events lost to a full queue", now.usage_events_dropped
+        )
+        yield _gauge(
+            "relaygate_usage_events_written", "Usage events stored by this process", now.usage_events_written
+        )
+        yield _gauge("relaygate_store_up", "1 while the store accepts usage writes", now.store_up)
+        yield _gauge("relaygate_redis_up", "1 while Redis is configured and reachable", now.redis_up)
+        yield _gauge("relaygate_redis_outages", "Times Redis became unreachable", now.redis_outages)
+        yield _gauge(
+            "relaygate_catalog_push_live", "1 while catalog changes arrive by pub/sub", now.catalog_push_live
+        )
+        yield _gauge("relaygate_draining", "1 after SIGTERM, while in-flight work drains", now.draining)
+        yield _gauge("relaygate_router_in_flight", "Router calls being served now", now.router_in_flight)
         yield CounterMetricFamily(
             "relaygate_auth_store_lookups",
             "Keys the catalog did not know, looked up in the store before a 401",
-            value=lookups["key"],
+            value=now.key_store_lookups,
         )
         yield CounterMetricFamily(
             "relaygate_model_store_lookups",
             "Models the catalog did not know, looked up in the store before a 404",
-            value=lookups["model"],
+            value=now.model_store_lookups,
         )
-        cache = runtime.cache.describe()
-        yield _gauge("relaygate_cache_entries", "Answers in the local cache", cache.get("local_entries", 0))
-        yield _gauge("relaygate_cache_bytes", "Bytes in the local cache", cache.get("local_bytes", 0))
+        yield _gauge("relaygate_cache_entries", "Answers in the local cache", now.cache_entries)
+        yield _gauge("relaygate_cache_bytes", "Bytes in the local cache", now.cache_bytes)
         breakers = GaugeMetricFamily(
             "relaygate_breaker_state",
             "Circuit breaker per upstream: 0 closed, 1 half open, 2 open",
             labels=["workspace", "model"],
         )
-        for state in runtime.breakers.snapshot():
-            value = {"closed": 0, "half_open": 1, "open": 2}.get(state.state, 0)
-            breakers.add_metric([state.workspace_id, state.router_id], value)
+        for breaker in now.breakers:
+            breakers.add_metric(
+                [breaker.workspace_id, breaker.router_id], _BREAKER_STATES.get(breaker.state, 0)
+            )
         yield breakers
 
 
@@ -126,16 +164,13 @@ class _Series:
 _UPSTREAM_CODES = frozenset({"upstream_error", "upstream_unreachable", "upstream_timeout"})
 
 
-class Metrics(Collector):
+class UsageCounters(Collector):
     """Counts usage events in plain dicts (a few microseconds each) and turns them into
-    Prometheus families only when scraped."""
+    Prometheus families only when scraped. A usage observer (``usage/recorder.py``)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self) -> None:
         self._series: dict[tuple[str, str, str], _Series] = {}
         self._overhead: dict[str, _Histogram] = {}
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(self)
-        self.registry.register(ProcessCollector(runtime))
 
     def observe(self, event: UsageEvent) -> None:
         key = (event.workspace_id, event.router_model or "", event.endpoint)
@@ -203,11 +238,20 @@ class Metrics(Collector):
             overhead.add_metric([endpoint], histogram.cumulative(), histogram.total)
         yield from (requests, errors, upstream, latency, overhead, tokens, cost, cache_hits)
 
+
+class Metrics:
+    """The exposition: the usage counters and the process gauges in one registry."""
+
+    def __init__(self, counters: UsageCounters, gauges: GaugeSource) -> None:
+        self._registry = CollectorRegistry(auto_describe=False)
+        self._registry.register(counters)
+        self._registry.register(_ProcessCollector(gauges))
+
     def render(self, workspace_id: str | None) -> bytes:
         """The exposition; with a workspace, only its own labelled series."""
         if workspace_id is None:
-            return generate_latest(self.registry)
-        return generate_latest(_OneWorkspace(self.registry, workspace_id))
+            return generate_latest(self._registry)
+        return generate_latest(_OneWorkspace(self._registry, workspace_id))
 
 
 class _OneWorkspace:
@@ -224,35 +268,3 @@ class _OneWorkspace:
                 if sample.labels.get("workspace", self._workspace_id) == self._workspace_id
             ]
             yield kept
-
-
-# -- the route ----------------------------------------------------------------------
-
-router = APIRouter(tags=["metrics"])
-
-
-async def _scope(request: Request) -> str | None:
-    """None: every workspace (metrics token); else the admin key's workspace."""
-    runtime: Runtime = request.app.state.runtime
-    token = runtime.settings.metrics_token
-    value = request.headers.get("authorization", "")
-    scheme, _, presented = value.partition(" ")
-    if (
-        token
-        and scheme.lower() == "bearer"
-        and hmac.compare_digest(presented.strip().encode(), token.encode())
-    ):
-        return None
-    principal = await authenticate(runtime.catalog, request.scope, runtime.router.auth_throttle)
-    if not principal.is_admin:
-        raise PermissionDenied("/metrics needs an admin key or the metrics token (RELAYGATE_METRICS_TOKEN).")
-    return principal.workspace_id
-
-
-Scope = Annotated[str | None, Depends(_scope)]
-
-
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(request: Request, workspace_id: Scope) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    return Response(runtime.metrics.render(workspace_id), media_type=CONTENT_TYPE_LATEST)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from relaygate.catalog import RoutableModel
-from relaygate.router.sse import StreamRelay
+from relaygate.router.stream_relay import StreamRelay
 
 
 class EventRelay(Protocol):
@@ -48,3 +48,6 @@ class Answer:
 
     def stream_relay(self, model: RoutableModel, hide_usage: bool) -> EventRelay:
         return StreamRelay(model.model_id, model.router_id, hide_usage=hide_usage)
+
+
+PLAIN = Answer()  # OpenAI JSON or chat SSE, relayed as it came

@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
-
 from relaygate.catalog import RoutableModel
 from relaygate.errors import InvalidRequest
 from relaygate.router.asgi import RawHeaders
@@ -96,17 +94,6 @@ def remove_unsupported(model: RoutableModel, body: dict[str, Any], fields: Itera
         return []
     removed = [name for name in fields if body.pop(name, None) is not None]
     return [(REMOVED_HEADER, ",".join(removed).encode())] if removed else []
-
-
-def check_alternatives(endpoint: Endpoint, payload: bytes, models: Iterable[RoutableModel]) -> None:
-    """A fallback or balanced model must be able to serve the call as the primary had to:
-    its type and the capabilities the body needs (a 400 naming it, before anything is sent)."""
-    body: dict[str, Any] | None = None
-    for model in models:
-        check_model_type(model, endpoint)
-        if endpoint.checks_chat:
-            body = body if body is not None else orjson.loads(payload)
-            check_chat(model, dict(body))  # a copy: the payload for that model is built later
 
 
 def check_chat(model: RoutableModel, body: dict[str, Any]) -> RawHeaders:

@@ -1,20 +1,18 @@
-"""Which router endpoint serves which model types, and how its body is forwarded.
+"""Which router endpoint serves which model types, and which adapter builds its requests.
 
-Kinds: ``json`` bodies take the fast path (``request.prepare``); ``multipart`` uploads are
-streamed to the upstream with only their ``model`` field rewritten (``multipart.py``);
-``responses`` is passed through or translated onto chat completions (``responses_api``).
-An endpoint's ``answer`` says how an answer that is not JSON or chat SSE goes back
-(``media.BINARY``: audio bytes streamed through).
+``kind`` names the endpoint's adapter (``adapters.py``): ``json`` bodies are sent with the
+model's id and defaults; ``binary`` is a JSON body whose answer is bytes streamed through
+(audio); ``upload`` is a multipart body streamed with only its ``model`` field rewritten
+(``multipart.py``); ``responses`` is passed through or translated onto chat completions,
+model by model (``responses_api``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from relaygate.router.answers import Answer
-from relaygate.router.media import BINARY
-
-MODEL_TYPES = ("chat", "completion", "embedding", "image", "rerank", "moderation", "tts", "stt")
+EndpointKind = Literal["json", "binary", "upload", "responses"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +22,8 @@ class Endpoint:
     model_types: frozenset[str]
     accepts_defaults: bool = False  # max_tokens / temperature defaults apply
     usage_in_stream: bool = False  # relaygate may ask for stream_options.include_usage
-    kind: str = "json"  # json | multipart | responses
+    kind: EndpointKind = "json"
     requires: str | None = None  # a capability flag the model must have
-    answer: Answer | None = None  # None: JSON or chat SSE, relayed by the forwarder
     checks_chat: bool = False  # a chat body: vision, tools and reasoning_effort are checked
 
 
@@ -43,13 +40,13 @@ ENDPOINTS: dict[str, Endpoint] = {
             "images.edits",
             "/images/edits",
             frozenset({"image"}),
-            kind="multipart",
+            kind="upload",
             requires="supports_image_edit",
         ),
-        Endpoint("images.variations", "/images/variations", frozenset({"image"}), kind="multipart"),
-        Endpoint("audio.speech", "/audio/speech", frozenset({"tts"}), answer=BINARY),
-        Endpoint("audio.transcriptions", "/audio/transcriptions", frozenset({"stt"}), kind="multipart"),
-        Endpoint("audio.translations", "/audio/translations", frozenset({"stt"}), kind="multipart"),
+        Endpoint("images.variations", "/images/variations", frozenset({"image"}), kind="upload"),
+        Endpoint("audio.speech", "/audio/speech", frozenset({"tts"}), kind="binary"),
+        Endpoint("audio.transcriptions", "/audio/transcriptions", frozenset({"stt"}), kind="upload"),
+        Endpoint("audio.translations", "/audio/translations", frozenset({"stt"}), kind="upload"),
         Endpoint("moderations", "/moderations", frozenset({"moderation"})),
         Endpoint("rerank", "/rerank", frozenset({"rerank"})),
         Endpoint("responses", "/responses", _CHAT, True, kind="responses"),

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from relaygate.errors import InvalidRequest
-from relaygate.router.request import ROUTING_FIELDS
+from relaygate.router.call import ROUTING_FIELDS
 
 _ROOTS = frozenset((*ROUTING_FIELDS, "orq"))
 _KEYS = re.compile(r"\[([^\[\]]*)\]")

@@ -30,14 +30,13 @@ import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from relaygate.catalog import Catalog, RoutableModel
 from relaygate.errors import RelaygateError, ServiceUnavailable, UpstreamTimeout, UpstreamUnavailable
 from relaygate.router.breaker import Breakers, is_upstream_failure
-from relaygate.router.capabilities import check_alternatives
-from relaygate.router.request import PreparedCall
 from relaygate.router.routing import RoutingPlan, parse_plan, pick_weighted
 from relaygate.router.stream_guard import GuardedStream, StreamWatchdog, Watch
 from relaygate.router.upstream_answers import bad_answer_error
@@ -46,9 +45,19 @@ from relaygate.upstream.transport import TimedOut, TransportError, UpstreamRespo
 
 log = logging.getLogger("relaygate.router")
 
-# (candidate model, total timeout for a unary call or None for a stream) -> the response.
-# Raises TransportError when the upstream cannot be reached or does not answer in time.
-OpenAttempt = Callable[[RoutableModel, float | None], Awaitable[UpstreamResponse]]
+
+class OpenAttempt(Protocol):
+    """One attempt against one candidate model (``forward.Attempts``)."""
+
+    def streams(self, model: RoutableModel) -> bool:
+        """The answer of ``model`` is a stream: read its first event before it counts as an answer."""
+        ...
+
+    async def __call__(self, model: RoutableModel, total_timeout: float | None) -> UpstreamResponse:
+        """The response (``total_timeout``: for a unary call; None for a stream). Raises
+        TransportError when the upstream cannot be reached or does not answer in time."""
+        ...
+
 
 _FAILOVER_STATUSES = frozenset({408, 429})
 _MAX_BALANCER_GROUPS = 10_000
@@ -106,6 +115,8 @@ class RouteRecord:
     cache: str = "bypass"  # hit | miss | bypass
     cache_key: str | None = None  # set when the request asked for the cache
     cache_ttl: int = 0
+    discarded: list[dict[str, Any]] = field(default_factory=list)  # usage of answers asked for again
+    limit_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # x-ratelimit-* of the call's key
 
     def header_pairs(self) -> list[tuple[str, str]]:
         return [
@@ -126,11 +137,13 @@ class RouteRecord:
             (b"x-relaygate-attempts", b"1" if self.attempts == 1 else str(self.attempts).encode()),
             (b"x-relaygate-fallback", b"true" if self.fallback else b"false"),
             (b"x-relaygate-cache", b"bypass" if self.cache == "bypass" else self.cache.encode()),
+            *self.limit_headers,
         ]
 
     def tag(self, error: RelaygateError) -> RelaygateError:
         """Put the headers on an error response too: every answer says what happened."""
         error.headers.update(self.header_pairs())
+        error.headers.update((name.decode(), value.decode()) for name, value in self.limit_headers)
         return error
 
 
@@ -168,23 +181,20 @@ class RoutePolicy:
         self._random = random.Random()
         self._turns: dict[tuple[str, tuple[str, ...]], int] = {}
 
-    def plan(self, call: PreparedCall) -> RoutingPlan | None:
+    def plan(self, routing: Mapping[str, Any], model: RoutableModel) -> RoutingPlan | None:
         """The call's routing plan (400 on a bad field); None, at once, for a plain call."""
-        if not call.routing:
+        if not routing:
             return None
-        plan = parse_plan(call.routing, call.model, self._catalog)
-        if plan is not None and call.endpoint is not None:
-            check_alternatives(call.endpoint, call.payload, plan.alternatives(call.model))
-        return plan
+        return parse_plan(routing, model, self._catalog)
 
     def model_named(self, workspace_id: str, router_id: str) -> RoutableModel | None:
         return self._catalog.model(workspace_id, router_id)
 
     async def run(
-        self, plan: RoutingPlan | None, record: RouteRecord, open_attempt: OpenAttempt, *, stream: bool
+        self, plan: RoutingPlan | None, record: RouteRecord, open_attempt: OpenAttempt
     ) -> UpstreamResponse:
         if plan is not None:
-            return await self._routed(plan, record, open_attempt, stream)
+            return await self._routed(plan, record, open_attempt)
         # A plain call: one attempt, inline, so it pays two dict lookups and no extra frames.
         model = record.model
         if not self.breakers.allow(model):
@@ -192,8 +202,8 @@ class RoutePolicy:
         record.attempts = 1
         limit = self._timeouts.get(model.model_type, self._default_timeout)
         try:
-            if stream:
-                response = await self._attempt(model, open_attempt, limit, stream=True, prefetch=False)
+            if open_attempt.streams(model):
+                response = await self._attempt(model, open_attempt, limit, prefetch=False)
             else:
                 response = await open_attempt(model, limit)
         except TransportError as exc:
@@ -210,9 +220,9 @@ class RoutePolicy:
         return self._timeouts.get(model.model_type, self._default_timeout)
 
     async def _attempt(
-        self, model: RoutableModel, open_attempt: OpenAttempt, limit: float, *, stream: bool, prefetch: bool
+        self, model: RoutableModel, open_attempt: OpenAttempt, limit: float, *, prefetch: bool
     ) -> UpstreamResponse:
-        if not stream:
+        if not open_attempt.streams(model):
             return await open_attempt(model, limit)  # the transport enforces the total timeout
         watch = self._watchdog.watch(limit, self._idle)
         guarded: GuardedStream | None = None
@@ -261,7 +271,7 @@ class RoutePolicy:
         return turn % len(models)
 
     async def _routed(
-        self, plan: RoutingPlan, record: RouteRecord, open_attempt: OpenAttempt, stream: bool
+        self, plan: RoutingPlan, record: RouteRecord, open_attempt: OpenAttempt
     ) -> UpstreamResponse:
         candidates = self.candidates(plan, record.model)
         last: _Failed | None = None
@@ -272,7 +282,7 @@ class RoutePolicy:
                 continue
             if last is not None:
                 await last.discard()
-            outcome = await self._try_candidate(plan, record, model, open_attempt, stream)
+            outcome = await self._try_candidate(plan, record, model, open_attempt)
             if isinstance(outcome, _Failed):
                 last = outcome
                 continue
@@ -293,7 +303,6 @@ class RoutePolicy:
         record: RouteRecord,
         model: RoutableModel,
         open_attempt: OpenAttempt,
-        stream: bool,
     ) -> UpstreamResponse | _Failed:
         timeout = self.timeout_for(model, plan)
         retry = 0
@@ -301,7 +310,7 @@ class RoutePolicy:
             record.attempts += 1
             delay: float | None = None
             try:
-                response = await self._attempt(model, open_attempt, timeout, stream=stream, prefetch=True)
+                response = await self._attempt(model, open_attempt, timeout, prefetch=True)
             except TransportError as exc:
                 log.info("attempt %d at %s failed: %s", record.attempts, model.router_id, exc)
                 self.breakers.failed(model)

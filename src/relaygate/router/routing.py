@@ -1,6 +1,6 @@
 """The request's routing fields, checked once per call and turned into a plan.
 
-``request.extract_routing()`` pops the fields (top level or nested under ``orq``) into
+``call.extract_routing()`` pops the fields (top level or nested under ``orq``) into
 ``PreparedCall.routing``; this module validates the ones that steer the call:
 
     retry          {count: 1-5, on_codes: [..]}          (codes default to [429])
@@ -19,17 +19,13 @@ request's model. A request without these fields gets no plan and pays one dict c
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-import orjson
-
 from relaygate.catalog import Catalog, RoutableModel
 from relaygate.errors import InvalidRequest
-from relaygate.router.capabilities import CHAT_REASONING_FIELDS, remove_unsupported
 from relaygate.router.endpoints import type_label
-from relaygate.router.request import PreparedCall, apply_defaults
 
 POLICY_FIELDS = ("retry", "fallbacks", "load_balancer", "timeout", "cache")
 NEVER_RETRIED = frozenset({400, 401, 403, 404, 501})
@@ -190,7 +186,7 @@ def _parse_cache(value: Any) -> int:
     return int(ttl)
 
 
-def parse_plan(routing: dict[str, Any], primary: RoutableModel, catalog: Catalog) -> RoutingPlan | None:
+def parse_plan(routing: Mapping[str, Any], primary: RoutableModel, catalog: Catalog) -> RoutingPlan | None:
     """The plan for a call's routing fields; None when none of them steers the call."""
     if not any(key in routing for key in POLICY_FIELDS):
         return None
@@ -217,17 +213,3 @@ def pick_weighted(weights: Sequence[float], draw: float) -> int:
         if target < running:
             return index
     return max(index for index, weight in enumerate(weights) if weight > 0)
-
-
-def payload_for(call: PreparedCall, model: RoutableModel) -> bytes:
-    """The upstream body for one candidate: the prepared body with that model's id and defaults."""
-    if model is call.model:
-        return call.payload
-    body = orjson.loads(call.payload)
-    if call.defaulted is not None:
-        for key in call.defaulted:
-            body.pop(key, None)
-        apply_defaults(body, model)
-    remove_unsupported(model, body, CHAT_REASONING_FIELDS)  # as check_chat did for the primary
-    body["model"] = model.model_id
-    return orjson.dumps(body)

@@ -29,9 +29,9 @@ from relaygate.catalog import RoutableModel
 from relaygate.errors import InvalidRequest
 from relaygate.router.asgi import RawHeaders
 from relaygate.router.capabilities import missing_capability
+from relaygate.vocab import STRICT_MODES
 
 STRICT_HEADER: RawHeaders = [(b"x-relaygate-strict", b"emulated")]
-STRICT_MODES = ("emulate", "reject")
 _UNCHECKED_ENDS = frozenset({"length", "content_filter"})  # cut off: not the model's whole answer
 _MAX_REASON = 300
 
@@ -163,6 +163,12 @@ def strict_contract(model: RoutableModel, body: dict[str, Any]) -> StrictContrac
         raise _refuse(
             model, "strict JSON-schema answers (response_format json_schema, strict: true)", "response_format"
         )
+    # The body is a shallow copy of the call's, which the next candidate model reads too:
+    # what holds ``strict`` is copied before it is taken out.
+    for key in ("tools", "functions", "response_format"):
+        if key in body:
+            body[key] = orjson.loads(orjson.dumps(body[key]))
+    functions, answer_format = _strict_functions(body), _strict_format(body)
     tools: dict[str, jsonschema_rs.Validator] = {}
     for param, function in functions:
         del function["strict"]

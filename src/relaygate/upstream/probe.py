@@ -249,13 +249,7 @@ class Prober:
     async def _judge_listing(self, run: _Run, status: int, body: bytes, model_id: str | None) -> bool | None:
         """True: key accepted; False: key rejected (probe over); None: cannot tell yet."""
         if status in (401, 403):
-            await run.add(
-                Check(
-                    "authentication",
-                    "failed",
-                    f"the upstream rejected the API key ({quote_upstream(status, body)})",
-                )
-            )
+            await run.add(key_rejected(status, body))
             return False
         if not 200 <= status < 300:
             return None
@@ -297,13 +291,7 @@ class Prober:
             return
         status, body, ms = answer
         if status in (401, 403):
-            await run.add(
-                Check(
-                    "authentication",
-                    "failed",
-                    f"the upstream rejected the API key ({quote_upstream(status, body)})",
-                )
-            )
+            await run.add(key_rejected(status, body))
             return
         if auth_known is None:
             await run.add(run.key_accepted(f" on POST {path}"))
@@ -314,6 +302,13 @@ class Prober:
             await run.add(
                 Check("capability", "failed", f"POST {path} {as_type}: {quote_upstream(status, body)}", ms)
             )
+
+
+def key_rejected(status: int, body: bytes) -> Check:
+    """The failed authentication check of a 401 or 403, with the upstream's own words."""
+    return Check(
+        "authentication", "failed", f"the upstream rejected the API key ({quote_upstream(status, body)})"
+    )
 
 
 def _listed_ids(body: bytes) -> list[str] | None:

@@ -1,21 +1,20 @@
 """What a call consumed, from its answer or its stream, and what that cost.
 
-The forwarder hands over what it already has (the parsed answer, or the usage object
-the stream relay captured); this module turns it into counts and a price. Only when
-the upstream reported no usage does it read the request and the answer again to count
-tokens offline (then the event is marked ``estimated``): that costs tokenizer time,
-paid only by upstreams that do not report usage.
+Accounting (``accounting.py``) hands over what the relay already has (the parsed answer,
+or the usage object the stream relay captured); this module turns it into counts. Only
+when the upstream reported no usage does it count tokens offline from the prepared body
+and the answer (then the event is marked ``estimated``): that costs tokenizer time, paid
+only by upstreams that do not report usage.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
+from relaygate.sse import event_object, split_events
 from relaygate.usage import tokenizer
-from relaygate.usage.pricing import price_event
 
 if TYPE_CHECKING:
     from relaygate.catalog import RoutableModel
@@ -23,6 +22,8 @@ if TYPE_CHECKING:
 
 # Bytes of a stream kept for counting, at most; beyond that the count is extrapolated.
 _STREAM_TEXT_LIMIT = 1024 * 1024
+# The Responses stream events that carry new text (the ".done" ones repeat it whole).
+_RESPONSES_DELTAS = ("response.output_text.delta", "response.function_call_arguments.delta")
 
 
 class StreamText:
@@ -55,15 +56,15 @@ class StreamText:
         return self._seen / self._kept if self._kept else 1.0
 
     def answer_text(self) -> str:
+        """The text a chat stream or a Responses stream carried, in its deltas."""
         pieces: list[str] = []
-        for line in self.kept.split(b"\n"):
-            if not line.startswith(b"data:"):
+        for event in split_events(self.kept):
+            payload = event_object(event)  # None for "[DONE]", comments, a cut-off last event
+            if payload is None:
                 continue
-            try:
-                payload = orjson.loads(line[5:])
-            except orjson.JSONDecodeError:
-                continue  # "[DONE]" and anything else that is not JSON
-            if isinstance(payload, dict):
+            if payload.get("type") in _RESPONSES_DELTAS and isinstance(payload.get("delta"), str):
+                pieces.append(payload["delta"])
+            else:
                 pieces.append(_choices_text(payload.get("choices"), "delta"))
         return "".join(pieces)
 
@@ -109,26 +110,39 @@ def take_answer(event: UsageEvent, answer: dict[str, Any]) -> None:
         event.audio_seconds = float(duration)
 
 
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def take_discarded(event: UsageEvent, usages: list[dict[str, Any]]) -> None:
+    """Add the tokens of answers thrown away (strict schemas broken): they were paid for."""
+    for usage in usages:
+        prompt, completion = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+        event.prompt_tokens += prompt
+        event.completion_tokens += completion
+        event.total_tokens += _count(usage.get("total_tokens")) or prompt + completion
+
+
+def needs_estimate(endpoint: str, usage: dict[str, Any] | None, cache_hit: bool) -> bool:
+    """Whether a successful answer's tokens must be counted offline: it reported no usage,
+    was not taken from the cache, and is not images (priced per image)."""
+    return usage is None and not cache_hit and not endpoint.startswith("images")
+
+
 def _estimate(
     event: UsageEvent,
     model: RoutableModel,
-    payload: bytes,
+    body: Mapping[str, Any],
     answer: dict[str, Any] | None,
     stream: StreamText | None,
 ) -> None:
-    try:
-        body = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return
-    if not isinstance(body, dict):
-        return
     if event.endpoint == "audio.speech" and isinstance(body.get("input"), str):
         event.audio_characters = len(body["input"])
         return
     event.prompt_tokens = tokenizer.count_prompt(body, model.model_id)
     if answer is not None:
         event.completion_tokens = tokenizer.count_text(
-            _choices_text(answer.get("choices"), "message"), model.model_id
+            _choices_text(answer.get("choices"), "message") or _output_text(answer), model.model_id
         )
     elif stream is not None:
         counted = tokenizer.count_text(stream.answer_text(), model.model_id)
@@ -137,15 +151,24 @@ def _estimate(
     event.estimated = True
 
 
+def _output_text(answer: dict[str, Any]) -> str:
+    """The text of a Responses answer's ``output`` messages."""
+    pieces: list[str] = []
+    for item in answer.get("output") or ():
+        for part in item.get("content") or () if isinstance(item, dict) else ():
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                pieces.append(part["text"])
+    return "".join(pieces)
+
+
 def settle_usage(
     event: UsageEvent,
     model: RoutableModel,
-    payload: bytes,
+    body: Mapping[str, Any],
     *,
     answer: dict[str, Any] | None = None,
     stream: StreamText | None = None,
 ) -> None:
-    """Finish the event's counts (estimating them when the upstream said nothing) and price it."""
+    """Finish the event's counts, estimating them when the upstream said nothing."""
     if not event.usage_seen and 0 < event.status < 400 and not event.images:
-        _estimate(event, model, payload, answer, stream)
-    price_event(event, model)
+        _estimate(event, model, body, answer, stream)

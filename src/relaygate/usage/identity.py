@@ -8,10 +8,11 @@ to 64 characters, values up to 512). Bad shapes are a 400 that says what is wron
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from relaygate.errors import InvalidRequest
-from relaygate.usage.events import UsageEvent
 
 MAX_ID = 128
 MAX_PAIRS = 16
@@ -65,32 +66,47 @@ def _identity(value: Any) -> dict[str, Any]:
     return identity
 
 
-def _thread(event: UsageEvent, value: Any) -> None:
-    if not isinstance(value, dict):
-        raise InvalidRequest("thread must be an object {id, tags}.", param="thread")
-    event.thread_id = _text(value.get("id"), "thread.id", MAX_ID)
-    tags = value.get("tags")
-    if tags is None:
-        return
-    if not isinstance(tags, list) or len(tags) > MAX_TAGS:
+def _tags(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_TAGS:
         raise InvalidRequest(
             f"thread.tags must be a list of at most {MAX_TAGS} strings.", param="thread.tags"
         )
-    event.thread_tags = [_text(tag, "thread.tags", MAX_KEY) for tag in tags]
+    return tuple(_text(tag, "thread.tags", MAX_KEY) for tag in value)
 
 
-def annotate(event: UsageEvent, routing: dict[str, Any], header_identity: bytes | None) -> None:
-    """Copy the call's attribution fields onto its event, validating them."""
-    if "identity" in routing:
-        event.identity = _identity(routing["identity"])
-        event.identity_id = event.identity["id"]
-    elif header_identity:
-        event.identity_id = _text(
-            header_identity.decode("utf-8", "replace").strip(), "x-relaygate-identity", MAX_ID
-        )
-    if "thread" in routing:
-        _thread(event, routing["thread"])
-    if "name" in routing:
-        event.name = _text(routing["name"], "name", 128)
-    if "metadata" in routing:
-        event.request_metadata = _pairs(routing["metadata"], "metadata")
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Who a call was made for, as its usage event records it."""
+
+    identity: dict[str, Any] | None = None  # the body's identity object, upserted by the writer
+    identity_id: str | None = None
+    thread_id: str | None = None
+    thread_tags: tuple[str, ...] | None = None
+    name: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, routing: Mapping[str, Any], header_identity: bytes | None) -> Attribution:
+        """The call's attribution fields, validated (a 400 that says what is wrong)."""
+        if not routing and not header_identity:
+            return NOBODY
+        identity = _identity(routing["identity"]) if "identity" in routing else None
+        identity_id = identity["id"] if identity is not None else None
+        if identity is None and header_identity:
+            identity_id = _text(
+                header_identity.decode("utf-8", "replace").strip(), "x-relaygate-identity", MAX_ID
+            )
+        thread_id, thread_tags = None, None
+        if "thread" in routing:
+            thread = routing["thread"]
+            if not isinstance(thread, dict):
+                raise InvalidRequest("thread must be an object {id, tags}.", param="thread")
+            thread_id, thread_tags = _text(thread.get("id"), "thread.id", MAX_ID), _tags(thread.get("tags"))
+        name = _text(routing["name"], "name", 128) if "name" in routing else None
+        metadata = _pairs(routing["metadata"], "metadata") if "metadata" in routing else None
+        return cls(identity, identity_id, thread_id, thread_tags, name, metadata)
+
+
+NOBODY = Attribution()

@@ -6,6 +6,6 @@
 
 from __future__ import annotations
 
-from .serving import prepare_responses
+from .serving import ResponsesAdapter
 
-__all__ = ["prepare_responses"]
+__all__ = ["ResponsesAdapter"]
