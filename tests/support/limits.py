@@ -27,6 +27,7 @@ from relaygate.store.records import new_event_id, utcnow
 from relaygate.usage.identity import Attribution
 
 from . import databases
+from .models import routable_model
 from .store import with_workspace
 
 T = TypeVar("T")
@@ -119,22 +120,13 @@ def priced_model(
     max_tokens: int | None = None,
 ) -> RoutableModel:
     """A model at ``input_cost`` / ``output_cost`` USD per 1M tokens (gpt-4.1's by default)."""
-    return RoutableModel(
-        id="model-1",
+    return routable_model(
+        "fake/priced",
         workspace_id=workspace_id,
-        router_id="fake/priced",
-        provider="fake",
-        model_id="priced",
-        model_type="chat",
-        base_url="http://127.0.0.1:9/v1",
-        authorization="",
         max_tokens=max_tokens,
-        temperature=None,
         input_cost=None if input_cost is None else Decimal(input_cost),
         output_cost=None if output_cost is None else Decimal(output_cost),
         cost_per_image=None if cost_per_image is None else Decimal(cost_per_image),
-        capabilities={},
-        created=0,
     )
 
 

@@ -7,6 +7,8 @@ from decimal import Decimal
 from relaygate.catalog import RoutableModel
 from relaygate.router.breaker import Breakers
 
+from support.models import routable_model
+
 
 class Clock:
     def __init__(self) -> None:
@@ -17,11 +19,9 @@ class Clock:
 
 
 def _model(model_id: str = "m1") -> RoutableModel:
-    return RoutableModel(
-        id=model_id, workspace_id="ws", router_id="p/m", provider="p", model_id="m", model_type="chat",
-        base_url="http://x", authorization="Bearer k", max_tokens=None, temperature=None,
-        input_cost=Decimal(0), output_cost=Decimal(0), cost_per_image=None, capabilities={}, created=0,
-    )  # fmt: skip
+    return routable_model(
+        "p/m", id=model_id, workspace_id="ws", input_cost=Decimal(0), output_cost=Decimal(0)
+    )
 
 
 def test_opens_after_threshold_then_lets_one_probe_through_after_cooldown() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,6 +9,8 @@ import pytest
 from relaygate.catalog import RoutableModel
 from relaygate.errors import InvalidRequest
 from relaygate.router.strict_schemas import StrictContract, compile_schema, strict_contract, unstream
+
+from support.models import routable_model
 
 SCHEMA = {
     "type": "object",
@@ -20,23 +21,8 @@ SCHEMA = {
 
 
 def model(strict_mode: str = "emulate", **capabilities: bool) -> RoutableModel:
-    return RoutableModel(
-        id="m1",
-        workspace_id="w1",
-        router_id="fake/gpt-test",
-        provider="fake",
-        model_id="gpt-test",
-        model_type="chat",
-        base_url="http://127.0.0.1:1",
-        authorization="",
-        max_tokens=None,
-        temperature=None,
-        input_cost=Decimal(1),
-        output_cost=Decimal(1),
-        cost_per_image=None,
-        capabilities={"supports_tool_calling": True, **capabilities},
-        created=0,
-        strict_mode=strict_mode,
+    return routable_model(
+        capabilities={"supports_tool_calling": True, **capabilities}, strict_mode=strict_mode
     )
 
 

@@ -12,35 +12,25 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.catalog import RoutableModel
+from relaygate.store import usage_reports
 from relaygate.store.records import utcnow
-from relaygate.usage import query
+from relaygate.store.usage_writers import batch_writer
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.pricing import nano_to_usd, price_event, token_cost_nano
 from relaygate.usage.recorder import UsageRecorder
-from relaygate.usage.writers import batch_writer
 
+from support.models import routable_model
 from support.store import with_workspace
 
 PRICES = [Decimal("0.15"), Decimal("2.5"), Decimal("10"), Decimal("0.0375"), Decimal("60"), Decimal("1.1")]
 
 
 def _model(rng: random.Random) -> RoutableModel:
-    return RoutableModel(
-        id="m",
-        workspace_id="w",
-        router_id=f"fake/m{rng.randrange(4)}",
-        provider="fake",
-        model_id="m",
-        model_type="chat",
-        base_url="http://127.0.0.1",
-        authorization="Bearer x",
-        max_tokens=None,
-        temperature=None,
+    return routable_model(
+        f"fake/m{rng.randrange(4)}",
         input_cost=rng.choice(PRICES),
         output_cost=rng.choice(PRICES),
         cost_per_image=Decimal("0.04"),
-        capabilities={},
-        created=0,
     )
 
 
@@ -94,10 +84,10 @@ async def _store_and_sum(home: Path, events: list[UsageEvent]) -> dict[str, int]
         await recorder.close()
         assert recorder.written == len(events)
         assert recorder.dropped == 0
-        window = query.UsageFilter(
+        window = usage_reports.UsageFilter(
             workspace_id, utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1)
         )
-        report = await query.usage_report(engine, window, "day", "model")
+        report = await usage_reports.usage_report(engine, window, "day", "model")
         assert sum(row["cost_nano"] for row in report["series"]) == report["totals"]["cost_nano"]
         return {"requests": report["totals"]["requests"], "cost_nano": report["totals"]["cost_nano"]}
 

@@ -22,7 +22,7 @@ from relaygate.router.call import PreparedCall
 from relaygate.router.endpoints import EndpointKind
 from relaygate.router.media import BINARY
 from relaygate.router.policy import RoutePolicy, RouteRecord
-from relaygate.router.relay import SSE_HEADERS, Relay, Relayed
+from relaygate.router.relay import SSE_HEADERS, Relay, Relayed, Reply
 from relaygate.router.responses_api import ResponsesAdapter
 from relaygate.router.strict_retry import strict_answer
 from relaygate.types import Send
@@ -137,10 +137,8 @@ class Forwarder:
         response = await self._policy.run(plan, record, attempts)
         relayed.ttfb_ms = (time.perf_counter() - started) * 1000
         request = requests.for_model(record.model)
-        headers = _headers(record, request, request_id)
-        await self._relay.relay(
-            request, response, call.stream, send, headers, relayed, started, upstream_started
-        )
+        reply = Reply(request, response, send, _headers(record, request, request_id), relayed)
+        await self._relay.relay(reply, call.stream, started, upstream_started)
         if record.cache_key is not None and relayed.status == 200 and not call.stream and relayed.sent:
             await self._cache.put(
                 record.cache_key, pack(record.model.router_id, relayed.sent), record.cache_ttl

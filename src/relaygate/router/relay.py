@@ -104,6 +104,17 @@ def replayed(request: UpstreamRequest, body: bytes, kind: bytes) -> tuple[bytes,
     return replay, b"text/event-stream"
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One answer on its way: the request its model got, the response, and where it goes."""
+
+    request: UpstreamRequest
+    response: UpstreamResponse
+    send: Send
+    headers: RawHeaders  # the x-relaygate-* headers and the request's notes
+    relayed: Relayed  # what went through, filled as it goes
+
+
 class Relay:
     def __init__(self, max_sse_event_bytes: int, body_log: BodyLog | None) -> None:
         self._max_sse_event_bytes = max_sse_event_bytes
@@ -114,37 +125,19 @@ class Relay:
         if self._body_log is not None:
             relayed.body = self._body_log.text(body)
 
-    async def relay(
-        self,
-        request: UpstreamRequest,
-        response: UpstreamResponse,
-        stream: bool,
-        send: Send,
-        headers: RawHeaders,
-        relayed: Relayed,
-        started: float,
-        upstream_started: float,
-    ) -> None:
-        """Send ``response`` (the answer of ``request``'s model) on, filling ``relayed``."""
-        if request.answer.binary and response.status < 300:
-            await self._binary(request, response, send, headers, relayed)
+    async def relay(self, reply: Reply, stream: bool, started: float, upstream_started: float) -> None:
+        """Send the response on, filling ``reply.relayed``; ``stream``: the client asked for one.
+        ``started``, ``upstream_started``: when the call came and its upstream call began."""
+        response = reply.response
+        if reply.request.answer.binary and response.status < 300:
+            await self._binary(reply)
         elif stream and response.status < 400 and b"event-stream" in content_type(response, b""):
-            await self._stream(request, response, send, headers, relayed)
+            await self._stream(reply)
         else:
-            await self._unary(request, response, stream, send, headers, relayed, (started, upstream_started))
+            await self._unary(reply, stream, started, upstream_started)
 
-    async def _unary(
-        self,
-        request: UpstreamRequest,
-        response: UpstreamResponse,
-        stream: bool,
-        send: Send,
-        headers: RawHeaders,
-        relayed: Relayed,
-        times: tuple[float, float],
-    ) -> None:
-        """``times``: when the call came and when its upstream call began (perf_counter)."""
-        started, upstream_started = times
+    async def _unary(self, reply: Reply, stream: bool, started: float, upstream_started: float) -> None:
+        request, response, relayed, headers = reply.request, reply.response, reply.relayed, reply.headers
         model = request.model
         try:
             body = await response.read()
@@ -173,7 +166,7 @@ class Relay:
         self.keep(relayed, body)
         relayed.sent = body
         await send_bytes(
-            send,
+            reply.send,
             status,
             body,
             [*headers, (b"content-type", kind), (b"x-relaygate-overhead-ms", f"{overhead:.3f}".encode())],
@@ -194,21 +187,19 @@ class Relay:
             return body
         return with_router_id(body, data, request.model.router_id)
 
-    async def _stream(
-        self,
-        request: UpstreamRequest,
-        response: UpstreamResponse,
-        send: Send,
-        headers: RawHeaders,
-        relayed: Relayed,
-    ) -> None:
+    async def _stream(self, reply: Reply) -> None:
+        request, response, send, relayed = reply.request, reply.response, reply.send, reply.relayed
         model = request.model
         relay: EventRelay = (
             StreamRelay(model.model_id, model.router_id, hide_usage=request.hide_usage)
             if request.answer is PLAIN
             else request.answer.stream_relay(model, request.hide_usage)
         )
-        start = [*headers, (b"content-type", content_type(response, b"text/event-stream")), *SSE_HEADERS]
+        start = [
+            *reply.headers,
+            (b"content-type", content_type(response, b"text/event-stream")),
+            *SSE_HEADERS,
+        ]
         await send({"type": "http.response.start", "status": response.status, "headers": start})
         relayed.status = response.status
         relayed.text = text = StreamText()  # kept only to count tokens if the upstream reports none
@@ -246,20 +237,14 @@ class Relay:
             await response.aclose()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _binary(
-        self,
-        request: UpstreamRequest,
-        response: UpstreamResponse,
-        send: Send,
-        headers: RawHeaders,
-        relayed: Relayed,
-    ) -> None:
+    async def _binary(self, reply: Reply) -> None:
         """Audio and other bytes: relayed as they arrive with the upstream's type and length."""
+        request, response, send, relayed = reply.request, reply.response, reply.send, reply.relayed
         await send(
             {
                 "type": "http.response.start",
                 "status": response.status,
-                "headers": [*headers, *binary_headers(response)],
+                "headers": [*reply.headers, *binary_headers(response)],
             }
         )
         relayed.status = response.status
