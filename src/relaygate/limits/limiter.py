@@ -85,6 +85,7 @@ class Limiter:
         self._rules = RuleSet()
         self._budgets: list[Rule] = []
         self._version = -1
+        self._reloading = asyncio.Lock()
         self._buckets = Buckets(prefix)
         self._local = LocalLedgers()
         self._shared = SharedLedgers(prefix)
@@ -211,13 +212,17 @@ class Limiter:
     # -- background -----------------------------------------------------------------
 
     async def reload(self) -> None:
-        """Load the rules and seed their ledgers (start-up, and after any change to them)."""
-        version = self._catalog.version
-        rules = await load_rules(self._engine)
-        self._rules = RuleSet.of(rules)
-        self._budgets = [rule for rule in rules if rule.amount_nano is not None]
-        self._version = version
-        await self._upkeep.prepare(self._budgets, utcnow())
+        """Load the rules and seed their ledgers (start-up, and after any change to them).
+
+        One reload at a time: the background loop's, begun before a change, must not put
+        its older rules back after the reload that the change itself asked for."""
+        async with self._reloading:
+            version = self._catalog.version
+            rules = await load_rules(self._engine)
+            self._rules = RuleSet.of(rules)
+            self._budgets = [rule for rule in rules if rule.amount_nano is not None]
+            self._version = version
+            await self._upkeep.prepare(self._budgets, utcnow())
 
     async def run(self) -> None:
         await asyncio.gather(self._sync_forever(), self._upkeep_forever())
