@@ -14,6 +14,9 @@ import pytest
 from support.server import RelaygateServer
 from upstream import FakeUpstream, Fault
 
+# Bounds on how long a stop takes: run alone (scripts/test), not beside other tests.
+pytestmark = pytest.mark.serial
+
 MESSAGES: list[Any] = [{"role": "user", "content": "tell me a story"}]
 ServerFactory = Any
 

@@ -18,6 +18,9 @@ from playwright.sync_api import Page, expect
 from .browser import Studio
 from upstream import FakeUpstream, Fault
 
+# A browser's waits are bounded (5 s for an expectation): run alone (scripts/test), not beside other tests.
+pytestmark = pytest.mark.serial
+
 MODEL_NAME = "Fake GPT"
 ROUTER_ID = "fake/gpt-test"
 

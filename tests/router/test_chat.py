@@ -74,6 +74,7 @@ def test_model_defaults_fill_only_what_the_request_left_out(
     assert sent["max_completion_tokens"] == 9
 
 
+@pytest.mark.serial  # a bound of 0.25 s on the first event
 def test_streamed_events_reach_the_client_as_they_arrive(
     workspace: Workspace, chat_model: dict[str, Any], upstream: FakeUpstream
 ) -> None:

@@ -15,7 +15,7 @@ ServerFactory = Callable[..., RelaygateServer]
 
 
 def usage_rows(
-    server: RelaygateServer, request_id: str | None = None, timeout: float = 5.0
+    server: RelaygateServer, request_id: str | None = None, timeout: float = 15.0
 ) -> list[dict[str, Any]]:
     """The usage events the server stored (waits for the batched writer when a request id is given)."""
     deadline = time.monotonic() + timeout

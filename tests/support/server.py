@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
@@ -9,14 +10,20 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import openai
 
-from . import databases
+from relaygate.settings import Settings
+
+from . import databases, store
+
+T = TypeVar("T")
 
 BASE_ENV = {
     "RELAYGATE_ALLOW_PRIVATE_UPSTREAMS": "1",  # the tests' upstreams live on loopback
@@ -85,7 +92,8 @@ class RelaygateServer:
     def admin_key(self) -> str:
         return self.bootstrap_key
 
-    def start(self, timeout: float = 30.0, extra_args: tuple[str, ...] = ()) -> RelaygateServer:
+    def start(self, timeout: float = 60.0, extra_args: tuple[str, ...] = ()) -> RelaygateServer:
+        # 60 s: scripts/test starts many servers at once, each importing under coverage.
         self.home.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -144,8 +152,10 @@ class RelaygateServer:
         return result
 
     def new_workspace(self, prefix: str = "ws") -> Workspace:
+        """A workspace with an admin key, written to the server's store by this process (as
+        ``relaygate init`` does; tests/test_cli.py covers the command itself)."""
         name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-        key = self.cli("init", "--workspace", name).stdout.strip()
+        key = _run_in_own_loop(store.add_workspace(Settings.from_env(self.env), name))
         self.wait_for_key(key)
         return Workspace(name, key, self)
 
@@ -156,6 +166,13 @@ class RelaygateServer:
                 return
             time.sleep(0.05)
         raise AssertionError("a key made by the CLI was not accepted by the running server")
+
+
+def _run_in_own_loop(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own: the caller's thread may have a loop running
+    (Playwright's sync API keeps one in the Studio's tests)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work).result()
 
 
 def make_server(home: Path, **env_overrides: str) -> RelaygateServer:
