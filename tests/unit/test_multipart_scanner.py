@@ -185,13 +185,20 @@ def test_every_bound_of_the_scan_is_a_400(data: bytes, detail: str) -> None:
     assert detail in error.message
 
 
-def test_a_long_model_field_within_the_bound_is_read_byte_by_byte() -> None:
-    model = "m" * (MAX_FIELD_VALUE - 64)
+@pytest.mark.parametrize("chunk", [1, 7, 512])
+def test_a_model_field_of_exactly_the_bound_is_read_in_any_chunks(chunk: int) -> None:
+    model = "m" * MAX_FIELD_VALUE  # the next delimiter's first bytes arrive before it ends
     data = body(field("model", model), file_part())
     found, _, _ = asyncio.run(
-        scan_upload(receiver(chunked(data, 1)), CONTENT_TYPE, None, LIMIT, is_routing_field)
+        scan_upload(receiver(chunked(data, chunk)), CONTENT_TYPE, None, LIMIT, is_routing_field)
     )
     assert found.fields["model"] == model
+
+
+@pytest.mark.parametrize("chunk", [1, 512, 1 << 20])
+def test_one_byte_over_the_bound_is_refused_in_any_chunks(chunk: int) -> None:
+    data = body(field("model", "m" * (MAX_FIELD_VALUE + 1)), file_part())
+    assert "longer than" in refusal(chunked(data, chunk)).message
 
 
 def test_a_client_that_hangs_up_mid_body_is_noticed() -> None:

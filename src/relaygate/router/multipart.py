@@ -167,9 +167,12 @@ class ModelFieldScan:
         name = self._name
         routing = name is not None and self._is_routing(name)
         wanted = name in WANTED_FIELDS or routing
+        # The buffer's tail may hold the start of the next delimiter: bounded by the value
+        # plus that much while no delimiter is seen, by the value alone once one is.
+        value_end = end if end >= 0 else len(self.buffer) - len(self._delimiter) - 2
+        if wanted and value_end - self._pos > MAX_FIELD_VALUE:
+            raise malformed(f"the {name} field is longer than {MAX_FIELD_VALUE} bytes")
         if end < 0:
-            if wanted and len(self.buffer) - self._pos > MAX_FIELD_VALUE:
-                raise malformed(f"the {name} field is longer than {MAX_FIELD_VALUE} bytes")
             return False
         if wanted and name is not None:
             try:
