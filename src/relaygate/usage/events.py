@@ -103,9 +103,6 @@ class UsageEvent:
     identity: dict[str, Any] | None = None  # the body's identity object, upserted by the writer
     trace_parent: str | None = None  # the client's W3C traceparent, kept only when tracing is on
     observed: bool = False  # counted in /metrics already (a batch may be written twice)
-    # The client has the whole answer (a stream's end event went out): a disconnect noticed
-    # after it is the client hanging up, as the OpenAI SDK does right after [DONE], not a failure.
-    answered: bool = False
 
     def apply_usage(self, usage: dict[str, Any]) -> None:
         """Take the token counts of an OpenAI ``usage`` object (chat, completions or responses)."""
