@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.cluster.miss_loader import MissLoader
 from relaygate.crypto import CryptoError, Keyring, Sealed
-from relaygate.store import repository
+from relaygate.deployments.config import Release
+from relaygate.store import deployment_reads, repository
 from relaygate.store.records import Model, utcnow
 
 log = logging.getLogger("relaygate.catalog")
@@ -108,6 +109,7 @@ class Snapshot:
     keys: dict[str, Principal] = field(default_factory=dict)
     models: dict[tuple[str, str], RoutableModel] = field(default_factory=dict)
     by_workspace: dict[str, tuple[RoutableModel, ...]] = field(default_factory=dict)
+    deployments: dict[tuple[str, str], Release] = field(default_factory=dict)  # (workspace, key)
 
 
 class Catalog:
@@ -131,6 +133,9 @@ class Catalog:
         self._model_misses: MissLoader[tuple[str, str], RoutableModel] = MissLoader(
             self._fetch_model, negative_ttl=miss_ttl
         )
+        self._deployment_misses: MissLoader[tuple[str, str], Release] = MissLoader(
+            self._fetch_deployment, negative_ttl=miss_ttl
+        )
 
     # -- hot path -------------------------------------------------------------------
 
@@ -146,6 +151,13 @@ class Catalog:
     def models(self, workspace_id: str) -> tuple[RoutableModel, ...]:
         return self._snapshot.by_workspace.get(workspace_id, ())
 
+    def deployment(self, workspace_id: str, key: str) -> Release | None:
+        """The current version of the workspace's deployment ``key``."""
+        return self._snapshot.deployments.get((workspace_id, key))
+
+    def deployments(self, workspace_id: str) -> list[Release]:
+        return [release for (ws, _), release in self._snapshot.deployments.items() if ws == workspace_id]
+
     @property
     def version(self) -> int:
         return self._snapshot.version
@@ -160,10 +172,18 @@ class Catalog:
         """``model()``, or the model from the store when it was made since the last rebuild."""
         return self.model(workspace_id, router_id) or await self._model_misses.get((workspace_id, router_id))
 
+    async def find_deployment(self, workspace_id: str, key: str) -> Release | None:
+        """``deployment()``, or the deployment from the store when it was made since the last rebuild."""
+        return self.deployment(workspace_id, key) or await self._deployment_misses.get((workspace_id, key))
+
     @property
     def store_lookups(self) -> dict[str, int]:
         """Store lookups of misses so far, by kind (``/metrics``)."""
-        return {"key": self._key_misses.lookups, "model": self._model_misses.lookups}
+        return {
+            "key": self._key_misses.lookups,
+            "model": self._model_misses.lookups,
+            "deployment": self._deployment_misses.lookups,
+        }
 
     async def _fetch_principal(self, key_hash: str) -> Principal | None:
         snapshot = self._snapshot
@@ -187,6 +207,13 @@ class Catalog:
             snapshot.by_workspace[workspace_id] = (*snapshot.by_workspace.get(workspace_id, ()), routable)
         return routable
 
+    async def _fetch_deployment(self, name: tuple[str, str]) -> Release | None:
+        snapshot = self._snapshot
+        release = await deployment_reads.find_release(self._engine, *name)
+        if release is not None and self._snapshot is snapshot:
+            snapshot.deployments[name] = release
+        return release
+
     # -- refresh --------------------------------------------------------------------
 
     async def refresh(self, *, force: bool = False, announce: bool = True) -> bool:
@@ -202,6 +229,7 @@ class Catalog:
             self._snapshot = await self._load(version)
             self._key_misses.forget()
             self._model_misses.forget()
+            self._deployment_misses.forget()
         if announce and not force and self.on_local_change is not None:
             await self.on_local_change(version)
         return True
@@ -223,7 +251,13 @@ class Catalog:
                 continue
             models[(record.workspace_id, record.router_id)] = routable
             grouped.setdefault(record.workspace_id, []).append(routable)
-        return Snapshot(version, keys, models, {ws: tuple(items) for ws, items in grouped.items()})
+        deployments = {
+            (release.workspace_id, release.key): release
+            for release in await deployment_reads.current_releases(self._engine)
+            if release.workspace_id in workspaces
+        }
+        by_workspace = {ws: tuple(items) for ws, items in grouped.items()}
+        return Snapshot(version, keys, models, by_workspace, deployments)
 
     def _prepare(self, record: Model) -> RoutableModel | None:
         sealed = Sealed(record.api_key_key_id, record.api_key_ciphertext)
@@ -280,4 +314,9 @@ class Catalog:
 
     def describe(self) -> dict[str, Any]:
         snap = self._snapshot
-        return {"version": snap.version, "keys": len(snap.keys), "models": len(snap.models)}
+        return {
+            "version": snap.version,
+            "keys": len(snap.keys),
+            "models": len(snap.models),
+            "deployments": len(snap.deployments),
+        }

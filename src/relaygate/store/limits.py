@@ -49,7 +49,7 @@ class KeyLimits:
     tokens_per_minute: int | None
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
@@ -58,7 +58,7 @@ def _aware(value: datetime | None) -> datetime | None:
 def _budget(row: RowMapping) -> Budget:
     values = dict(row)
     for name in ("expires_at", "created_at", "updated_at"):
-        values[name] = _aware(values[name])
+        values[name] = aware(values[name])
     return Budget(**values)
 
 

@@ -24,7 +24,7 @@ class DuplicateError(Exception):
     """A unique constraint refused the write (name or router id already taken)."""
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything we store is UTC.
     if value is None or value.tzinfo is not None:
         return value
@@ -62,7 +62,7 @@ async def catalog_version(engine: AsyncEngine) -> int:
 
 
 def _workspace(row: RowMapping) -> Workspace:
-    return Workspace(id=row["id"], name=row["name"], created_at=_aware(row["created_at"]) or utcnow())
+    return Workspace(id=row["id"], name=row["name"], created_at=aware(row["created_at"]) or utcnow())
 
 
 def _key(row: RowMapping) -> ApiKey:
@@ -73,16 +73,16 @@ def _key(row: RowMapping) -> ApiKey:
         role=row["role"],
         key_hash=row["key_hash"],
         prefix=row["prefix"],
-        created_at=_aware(row["created_at"]) or utcnow(),
-        revoked_at=_aware(row["revoked_at"]),
-        last_used_at=_aware(row["last_used_at"]),
+        created_at=aware(row["created_at"]) or utcnow(),
+        revoked_at=aware(row["revoked_at"]),
+        last_used_at=aware(row["last_used_at"]),
     )
 
 
 def _model(row: RowMapping) -> Model:
     values = dict(row)
-    values["created_at"] = _aware(values["created_at"])
-    values["updated_at"] = _aware(values["updated_at"])
+    values["created_at"] = aware(values["created_at"])
+    values["updated_at"] = aware(values["updated_at"])
     return Model(**values)
 
 

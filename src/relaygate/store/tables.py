@@ -145,6 +145,15 @@ usage_events = Table(
     # Only with RELAYGATE_LOG_BODIES=1: the request and the answer, cut at RELAYGATE_LOG_BODY_BYTES.
     Column("request_body", Text, nullable=True),
     Column("response_body", Text, nullable=True),
+    # A call made through a deployment (``/v2/deployments/invoke`` or ``deployment/<key>``).
+    Column("deployment_key", String(128), nullable=True),
+    Column("deployment_version", Integer, nullable=True),
+    Column("variant", String(128), nullable=True),
+    # The caller's RAG chunks sent with a deployment call (``documents``), kept with the call.
+    Column("documents", JSON(none_as_null=True), nullable=True),
+    # Web searches relaygate ran for the call (``/responses`` web_search, ``web_search_options``).
+    Column("searches", Integer, nullable=False, default=0, server_default="0"),
+    Column("search_cost_nano", BigInteger, nullable=False, default=0, server_default="0"),
     PrimaryKeyConstraint("workspace_id", "created_at", "id"),
     sqlite_with_rowid=False,
 )
@@ -179,4 +188,34 @@ budgets = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_budgets_workspace", "workspace_id"),
+)
+
+# Deployments: a key a workspace's applications call instead of a raw model. The row holds
+# what stays (key, current version); every change adds a row to deployment_versions, never
+# rewriting one, so history and rollback read the same table.
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("version", Integer, nullable=False),  # the current version's number
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("workspace_id", "key", name="uq_deployments_workspace_key"),
+)
+
+deployment_versions = Table(
+    "deployment_versions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("deployment_id", String(36), ForeignKey("deployments.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    # Everything the version serves: display name, description, model, messages, parameters,
+    # variants, fallbacks, retry, timeout, cache (deployments/config.py reads it).
+    Column("content", JSON, nullable=False),
+    Column("note", String(256), nullable=True),  # e.g. "rollback to version 2"
+    Column("created_by", String(36), nullable=True),  # the api key that made the change
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("deployment_id", "version", name="uq_deployment_versions_deployment_version"),
 )

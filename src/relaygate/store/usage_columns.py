@@ -27,7 +27,7 @@ class UsageTable:
 
 EVENTS = UsageTable(
     name="usage_events",
-    json_columns=frozenset({"thread_tags", "request_metadata"}),
+    json_columns=frozenset({"thread_tags", "request_metadata", "documents"}),
     timestamp_columns=frozenset({"created_at"}),
     store_defaults={
         "cached_tokens": 0,
@@ -36,6 +36,8 @@ EVENTS = UsageTable(
         "estimated": False,
         "fallback_used": False,
         "cache_hit": False,
+        "searches": 0,
+        "search_cost_nano": 0,
     },
 )
 

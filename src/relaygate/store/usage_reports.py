@@ -130,12 +130,12 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def encode_cursor(created_at: datetime, event_id: str) -> str:
-    raw = f"{_aware(created_at).isoformat()}|{event_id}".encode()
+    raw = f"{aware(created_at).isoformat()}|{event_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -143,7 +143,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, event_id = raw.split("|", 1)
-        return _aware(datetime.fromisoformat(moment)).astimezone(UTC), event_id
+        return aware(datetime.fromisoformat(moment)).astimezone(UTC), event_id
     except (ValueError, UnicodeDecodeError, OverflowError) as exc:
         raise BadCursor("cursor is not valid; use next_cursor from the previous page") from exc
 
@@ -153,8 +153,8 @@ def event_object(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "object": "usage.event",
-        "created": int(_aware(row.created_at).timestamp()),
-        "created_at": iso(_aware(row.created_at)),
+        "created": int(aware(row.created_at).timestamp()),
+        "created_at": iso(aware(row.created_at)),
         "request_id": row.request_id,
         "router_model": row.router_model,
         "upstream_model": row.upstream_model,

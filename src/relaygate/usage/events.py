@@ -52,6 +52,12 @@ COLUMNS = (
     "request_metadata",
     "request_body",
     "response_body",
+    "deployment_key",
+    "deployment_version",
+    "variant",
+    "documents",
+    "searches",
+    "search_cost_nano",
     "created_at",
 )
 
@@ -93,6 +99,12 @@ class UsageEvent:
     request_metadata: dict[str, str] | None = None
     request_body: str | None = None  # only when the operator turned body logging on
     response_body: str | None = None
+    deployment_key: str | None = None  # the call came through this deployment
+    deployment_version: int | None = None
+    variant: str | None = None  # the deployment's variant that served it
+    documents: list[Any] | None = None  # a deployment call's RAG chunks, as sent
+    searches: int = 0  # web searches relaygate ran for the call
+    search_cost_nano: int = 0
     # When the call came, in microseconds since the epoch: the writers take it as it is
     # (pickling a datetime cost about as much as the rest of the event), ``created_at``
     # gives it as a datetime.

@@ -1,0 +1,1 @@
+"""Deployments: named, versioned prompt-and-model configurations applications invoke by key."""
