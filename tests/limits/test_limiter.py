@@ -161,3 +161,28 @@ def test_tokens_are_debited_when_the_call_settles(tmp_path: Path) -> None:
         assert 29 <= int(refused.value.headers["retry-after"]) <= 31  # 501 tokens at 1000 a minute
 
     run_on_store("sqlite", tmp_path, body)
+
+
+def test_a_call_admitted_before_the_previous_one_settled_sees_its_tokens_held(tmp_path: Path) -> None:
+    """An answer goes out before its usage is accounted: the client's next call may arrive
+    in between. The first call's estimate is held from admission, so the next one is
+    refused all the same, and settling gives back what the estimate held beyond the use."""
+
+    async def body(engine: AsyncEngine, workspace_id: str) -> None:
+        fields = {"scope": "api_key", "subject_id": KEY, "tokens_per_minute": 1000}
+        await limit_store.insert_budget(engine, workspace_id, fields)
+        limiter = limiter_on(engine, RedisLink(None))
+        await limiter.reload()
+        principal = Principal(workspace_id, KEY, "router")
+        call = prepared_call(priced_model(workspace_id), size=400, max_tokens=900)
+        first = await limiter.admit(principal, call)
+        assert first is not None and first.tokens_held == 100 + 900  # 400 bytes / 4, plus the bound
+        assert dict(first.headers)[b"x-ratelimit-remaining-tokens"] == b"0"
+        with pytest.raises(RateLimited):
+            await limiter.admit(principal, call)  # the first has not settled: its hold counts
+        limiter.settle(first, _finished(workspace_id, 0, tokens=200))  # used 200 of the 1000 held
+        second = await limiter.admit(principal, call)
+        assert second is not None
+        limiter.settle(second, _finished(workspace_id, 0, tokens=200))
+
+    run_on_store("sqlite", tmp_path, body)

@@ -56,7 +56,7 @@ def test_requests_per_minute_refuses_exactly_the_call_over_the_limit(
     assert statuses.count(429) == 1
 
 
-@pytest.mark.serial  # a call's tokens are charged after its answer: on a loaded machine, late
+@pytest.mark.serial  # two calls in a row against a token bucket refilling as the test runs
 def test_tokens_per_minute_refuses_once_the_tokens_are_used(
     workspace: Workspace, upstream: FakeUpstream
 ) -> None:

@@ -5,8 +5,9 @@ others, ``admit()`` checks each applicable rule (workspace, api key, identity) a
 most restrictive wins: the first rule without room refuses the call with an
 OpenAI-shaped 429 (``refusals.py``). An admitted call gets a ``Ticket`` carrying the
 ``x-ratelimit-*`` headers its answer should carry (for the most restrictive rule of
-each kind). ``settle()`` runs on every path once the call is over: it debits the tokens
-used and replaces budget reservations by the real cost.
+each kind). Its tokens (an estimate: ``reservation.token_reservation``) are taken from
+the token buckets at once. ``settle()`` runs on every path once the call is over: it
+replaces the tokens taken by those used and budget reservations by the real cost.
 
 Admission never queries the store: rules and budget ledgers are loaded and seeded off
 the request path (``reload()``, and ``run()`` in the background: ``upkeep.py``).
@@ -28,7 +29,12 @@ from relaygate.limits.buckets import Bucket, Buckets
 from relaygate.limits.budgets import Ledger, LocalLedgers, Refusal, Standing, ledger_of
 from relaygate.limits.loading import load_rules
 from relaygate.limits.refusals import budget_exceeded, rate_limited, standing_headers
-from relaygate.limits.reservation import DEFAULT_COMPLETION_RESERVE, Admissible, reservation_nano
+from relaygate.limits.reservation import (
+    DEFAULT_COMPLETION_RESERVE,
+    Admissible,
+    reservation_nano,
+    token_reservation,
+)
 from relaygate.limits.rules import Rule, RuleSet
 from relaygate.limits.shared_ledgers import SharedLedgers
 from relaygate.limits.upkeep import LedgerUpkeep
@@ -61,6 +67,7 @@ class Reservation:
 class Ticket:
     headers: list[tuple[bytes, bytes]]  # x-ratelimit-* for the admitted call's answer
     token_buckets: list[Bucket] = field(default_factory=list)
+    tokens_held: int = 0  # taken from token_buckets at admission, given back at settling
     reservations: list[Reservation] = field(default_factory=list)
     shared: bool = False
     settled: bool = False
@@ -122,12 +129,14 @@ class Limiter:
         blocked = blocked or next(((r, b, "tokens") for r, b in tokens if b.current(now) < 1), None)
         if blocked is not None:
             raise rate_limited(blocked, requests, tokens, now)
+        shared = client is not None
+        held = token_reservation(call, self._completion_reserve) if tokens else 0
         for _, bucket in requests:
-            bucket.take(1, now, shared=client is not None)
+            bucket.take(1, now, shared=shared)
+        for _, bucket in tokens:
+            bucket.take(held, now, shared=shared)
         ticket = Ticket(
-            standing_headers(requests, tokens, now),
-            [bucket for _, bucket in tokens],
-            shared=client is not None,
+            standing_headers(requests, tokens, now), [bucket for _, bucket in tokens], held, shared=shared
         )
         budgets = [rule for rule in rules if rule.amount_nano is not None]
         if budgets:
@@ -135,7 +144,9 @@ class Limiter:
                 await self._reserve(ticket, budgets, call)
             except BaseException:
                 for _, bucket in requests:
-                    bucket.take(-1, now, shared=client is not None)
+                    bucket.take(-1, now, shared=shared)
+                for bucket in ticket.token_buckets:
+                    bucket.take(-held, now, shared=shared)
                 raise
         return ticket
 
@@ -192,7 +203,7 @@ class Limiter:
         ticket.settled = True
         now = time.monotonic()
         for bucket in ticket.token_buckets:
-            bucket.take(event.total_tokens, now, shared=ticket.shared)
+            bucket.take(event.total_tokens - ticket.tokens_held, now, shared=ticket.shared)
         self._release(ticket.reservations, cost=event.cost_nano)
 
     # -- control plane --------------------------------------------------------------

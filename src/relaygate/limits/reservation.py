@@ -18,6 +18,12 @@
   cost, so a call without any bound may overshoot a budget by what it produced past the
   reservation; then later calls are refused.
 - Embeddings, moderations and rerank produce no completion tokens.
+
+Tokens-per-minute limits hold tokens the same way (``token_reservation``): an admitted
+call takes its prompt estimate (a token per 4 bytes, OpenAI's rule of thumb for its own
+limits) plus its completion bound from the bucket at once, and settling replaces that by
+the tokens it used. A call admitted before the one ahead of it has settled (its answer is
+sent before its usage is accounted) therefore sees that call's tokens already taken.
 """
 
 from __future__ import annotations
@@ -71,6 +77,11 @@ def completion_bound(call: Admissible, completion_reserve: int) -> int:
         return 0
     per_answer = call.max_tokens or call.model.max_tokens or completion_reserve
     return per_answer * call.n
+
+
+def token_reservation(call: Admissible, completion_reserve: int) -> int:
+    """Tokens held against tokens-per-minute limits while the call runs."""
+    return -(-prompt_bound(call) // 4) + completion_bound(call, completion_reserve)
 
 
 def reservation_nano(call: Admissible, completion_reserve: int) -> int:
