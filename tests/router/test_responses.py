@@ -167,9 +167,9 @@ def test_what_cannot_be_translated_is_refused(client: openai.OpenAI) -> None:
         client.responses.create(model=MODEL, input="hi", previous_response_id="resp_123")
     assert stateful.value.param == "previous_response_id"
     assert "/responses" in stateful.value.message
-    with pytest.raises(openai.BadRequestError) as builtin:
+    with pytest.raises(openai.BadRequestError) as builtin:  # relaygate searches, on a backend to set first
         client.responses.create(model=MODEL, input="hi", tools=[{"type": "web_search"}])
-    assert builtin.value.param == "tools"
+    assert (builtin.value.param, builtin.value.code) == ("tools", "search_backend_not_configured")
 
 
 def test_pass_through_when_the_upstream_has_responses(

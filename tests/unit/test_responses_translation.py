@@ -63,6 +63,7 @@ def test_message_items_with_parts_keep_their_roles_and_media() -> None:
                 },
                 {"role": "assistant", "content": [{"type": "output_text", "text": "A cat."}]},
                 {"type": "reasoning", "summary": []},  # the model's own: not sent back
+                {"type": "web_search_call", "id": "ws_1", "status": "completed", "action": {}},
             ]
         }
     )
@@ -153,7 +154,7 @@ def test_a_json_schema_format_becomes_a_chat_response_format() -> None:
     [
         ({"input": "x", "previous_response_id": "resp_1"}, "previous_response_id"),
         ({"input": "x", "conversation": "conv_1"}, "conversation"),
-        ({"input": [{"type": "web_search_call"}]}, "input"),
+        ({"input": [{"type": "file_search_call"}]}, "input"),
         ({"input": [{"role": "user", "content": [{"type": "input_image", "file_id": "f"}]}]}, "input"),
         ({"input": [{"role": "user", "content": [{"type": "input_video"}]}]}, "input"),
         ({"input": "x", "tools": [{"type": "web_search"}]}, "tools"),

@@ -1,4 +1,4 @@
-"""Re-encrypting every stored upstream key under the current master key.
+"""Re-encrypting every stored upstream key (models' and search backends') under the current master key.
 
 Safe beside running servers: each row is re-sealed with a compare-and-set on its old
 ciphertext (a concurrent edit wins and is picked up by the next pass), every write bumps
@@ -8,6 +8,7 @@ the catalog version, and passes repeat until no row is left under an older key.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,7 +21,7 @@ from relaygate.security.master_keys import (
     write_secret_file,
 )
 from relaygate.settings import Settings
-from relaygate.store import repository
+from relaygate.store import repository, search_backends
 
 MAX_PASSES = 10
 
@@ -51,30 +52,58 @@ def install_new_file_key(source: MasterKeySource) -> MasterKey:
     return new_key
 
 
+@dataclass(frozen=True)
+class _SealedRow:
+    """One stored secret: a model's upstream key or a search backend's key."""
+
+    what: str  # "model <id>", "search backend <id>"
+    id: str  # the row id the ciphertext is bound to
+    key_id: str
+    ciphertext: bytes
+    reseal: Callable[[AsyncEngine, str, bytes, str, bytes], Awaitable[bool]]
+
+
+async def _sealed_rows(engine: AsyncEngine) -> list[_SealedRow]:
+    rows = [
+        _SealedRow(f"model {m.id}", m.id, m.api_key_key_id, m.api_key_ciphertext, repository.reseal_model_key)
+        for m in await repository.list_models(engine)
+    ]
+    rows.extend(
+        _SealedRow(
+            f"search backend {b.id}",
+            b.id,
+            b.api_key_key_id,
+            b.api_key_ciphertext,
+            search_backends.reseal_backend_key,
+        )
+        for b in await search_backends.list_backends(engine)
+        if b.api_key_ciphertext is not None and b.api_key_key_id is not None
+    )
+    return rows
+
+
 async def reseal_all(engine: AsyncEngine, keyring: Keyring, pause: float = 0.5) -> RotationResult:
-    """Passes over all models until every ciphertext is under ``keyring.current``."""
+    """Passes over all stored keys until every ciphertext is under ``keyring.current``."""
     target = keyring.current
     resealed = 0
     already = 0
     for attempt in range(MAX_PASSES):
         stale = 0
-        for model in await repository.list_models(engine):
-            if model.api_key_key_id == target.key_id:
+        for row in await _sealed_rows(engine):
+            if row.key_id == target.key_id:
                 if attempt == 0:
                     already += 1
                 continue
             stale += 1
             try:
-                plaintext = keyring.open(Sealed(model.api_key_key_id, model.api_key_ciphertext), model.id)
+                plaintext = keyring.open(Sealed(row.key_id, row.ciphertext), row.id)
             except CryptoError as exc:
                 raise RotationError(
-                    f"model {model.id} cannot be opened ({exc}); add its master key to "
+                    f"{row.what} cannot be opened ({exc}); add its master key to "
                     "RELAYGATE_MASTER_KEY_PREVIOUS and run the rotation again"
                 ) from None
-            sealed = target.seal(plaintext, associated=model.id)
-            if await repository.reseal_model_key(
-                engine, model.id, model.api_key_ciphertext, sealed.key_id, sealed.ciphertext
-            ):
+            sealed = target.seal(plaintext, associated=row.id)
+            if await row.reseal(engine, row.id, row.ciphertext, sealed.key_id, sealed.ciphertext):
                 resealed += 1
         if stale == 0:
             return RotationResult(target.key_id, resealed, already)

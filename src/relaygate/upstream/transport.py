@@ -81,6 +81,7 @@ class Transport(Protocol):
         stream: bool,
         total_timeout: float | None = None,
         body_stream: AsyncIterable[bytes] | None = None,
+        query: Sequence[tuple[str, str]] | None = None,
     ) -> UpstreamResponse: ...
 
     async def aclose(self) -> None: ...
@@ -342,11 +343,15 @@ class PyreqwestTransport:
         stream: bool,
         total_timeout: float | None = None,
         body_stream: AsyncIterable[bytes] | None = None,
+        query: Sequence[tuple[str, str]] | None = None,
     ) -> UpstreamResponse:
         """``body_stream`` (instead of ``body``) is sent as it is produced; an exception it raises
-        (a size limit, the client gone) comes out of ``send`` unchanged."""
+        (a size limit, the client gone) comes out of ``send`` unchanged. ``query``: parameters
+        added to ``url`` (a search's words: kept out of the URL remembered per call site)."""
         client = await self._client(url)
         builder = client.request(method, url).headers(headers)
+        if query is not None:
+            builder = builder.query(query)
         if body_stream is not None:
             builder = builder.body_stream(body_stream)
         elif body is not None:

@@ -22,6 +22,9 @@ from . import protocol
 _STATEFUL = ("previous_response_id", "conversation", "prompt")
 _DROPPED = ("store", "include", "truncation", "background", "stream_options")
 _PART_TYPES = {"input_text": "text", "output_text": "text"}
+# Earlier output a client sends back that a chat upstream has no place for: the model's own
+# reasoning, and web searches relaygate ran (what they found is in the answer that followed).
+_NOT_SENT_BACK = frozenset({"reasoning", "web_search_call"})
 
 
 def untranslatable(what: str, param: str) -> InvalidRequest:
@@ -87,7 +90,7 @@ def _messages(items: Any) -> list[dict[str, Any]]:
             output = item.get("output")
             content = output if isinstance(output, str) else _text_of(output)
             messages.append({"role": "tool", "tool_call_id": item.get("call_id"), "content": content})
-        elif kind != "reasoning":  # a model's own reasoning is not sent back to a chat upstream
+        elif kind not in _NOT_SENT_BACK:
             raise untranslatable(f"An input item of type '{kind}'", "input")
     return messages
 

@@ -41,7 +41,9 @@ function totalsCards(totals) {
   return h('div', { class: 'stats' },
     card('Requests', integer(t.requests ?? 0), `${plural(t.errors ?? 0, 'error')}, ${errorRate}`),
     card('Tokens', compact(t.total_tokens ?? 0), `${compact(t.prompt_tokens ?? 0)} in · ${compact(t.completion_tokens ?? 0)} out`),
-    card('Cost', money(t.cost ?? 0), 'From the models’ prices'),
+    card('Cost', money(t.cost ?? 0), t.searches
+      ? `${money(t.search_cost ?? 0)} of it for ${plural(t.searches, 'web search', 'web searches')}`
+      : 'From the models’ prices'),
     card('Average latency', milliseconds(t.latency_ms_avg), 'End to end, as the client saw it'));
 }
 
