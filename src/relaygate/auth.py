@@ -69,8 +69,17 @@ class AuthThrottle:
         return len(self._failures)
 
 
+# The scope key of a call relaygate makes to itself for a principal (an evaluator's model
+# call, ``evaluators/router_models.py``). ASGI servers build a scope from the request's
+# head, never with this key, so no client can set it.
+IN_PROCESS_PRINCIPAL = "relaygate.in_process_principal"
+
+
 async def authenticate(catalog: Catalog, scope: Scope, throttle: AuthThrottle | None = None) -> Principal:
     """The caller's principal; 401 for a missing or unknown key, 429 while the client is braked."""
+    in_process: Principal | None = scope.get(IN_PROCESS_PRINCIPAL)
+    if in_process is not None:
+        return in_process
     value = header(scope, b"authorization")
     if not value:
         raise AuthenticationFailed(

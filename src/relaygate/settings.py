@@ -129,6 +129,7 @@ class Settings:
     master_key_previous: tuple[str, ...] = field(default=(), repr=False)
     max_header_bytes: int = 64 * 1024
     max_control_body_bytes: int = 1024 * 1024  # a /v2 request body; past it, 413 (control/admission.py)
+    max_import_bytes: int = 64 * 1024 * 1024  # a dataset file imported (POST /v2/datasets/{id}/import)
     max_messages: int = 2048
     max_in_flight: int = 4096  # router calls one process serves at once; past it, 503 (0: no bound)
     max_upstream_body_bytes: int = 64 * 1024 * 1024
@@ -196,6 +197,7 @@ class Settings:
             master_key_previous=_list(env, "RELAYGATE_MASTER_KEY_PREVIOUS"),
             max_header_bytes=int(_number(env, "RELAYGATE_MAX_HEADER_BYTES", 64 * 1024)),
             max_control_body_bytes=int(_number(env, "RELAYGATE_MAX_CONTROL_BODY_BYTES", 1024 * 1024)),
+            max_import_bytes=int(_number(env, "RELAYGATE_MAX_IMPORT_BYTES", 64 * 1024 * 1024)),
             max_messages=int(_number(env, "RELAYGATE_MAX_MESSAGES", 2048)),
             max_in_flight=int(_number(env, "RELAYGATE_MAX_IN_FLIGHT", 4096)),
             max_upstream_body_bytes=int(_number(env, "RELAYGATE_MAX_UPSTREAM_BODY_BYTES", 64 * 1024 * 1024)),

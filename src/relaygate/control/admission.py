@@ -13,7 +13,8 @@ request's head alone:
   bound is handed on.
 
 A refused request that has a body gets ``Connection: close``, so its server stops reading
-the rest. No ``/v2`` route takes uploads; multipart uploads go to ``/v3/router``, under
+the rest. One ``/v2`` route takes a file, a dataset import: it streams and bounds the
+file itself (``RELAYGATE_MAX_IMPORT_BYTES``); other uploads go to ``/v3/router``, under
 ``RELAYGATE_MAX_UPLOAD_BYTES``.
 """
 
@@ -43,6 +44,11 @@ def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"The request body exceeds {limit} bytes (RELAYGATE_MAX_CONTROL_BODY_BYTES).")
 
 
+def _bounds_its_own_body(path: str) -> bool:
+    """A dataset import takes a file up to RELAYGATE_MAX_IMPORT_BYTES and bounds it itself."""
+    return path.startswith("/v2/datasets/") and path.endswith("/import")
+
+
 def _declared_over(scope: Scope, limit: int) -> bool:
     length = header(scope, b"content-length")
     return length is not None and length.isdigit() and int(length) > limit
@@ -61,12 +67,13 @@ class ControlAdmission:
         has_body = _has_body(scope)
         try:
             scope[PRINCIPAL] = await admit(self.runtime, scope)
-            if _declared_over(scope, self.max_body):
+            own_bound = _bounds_its_own_body(scope["path"])
+            if _declared_over(scope, self.max_body) and not own_bound:
                 raise _too_large(self.max_body)
         except RelaygateError as error:
             await send_error(send, error, _CLOSE if has_body else ())
             return
-        if not has_body:
+        if not has_body or own_bound:
             await self.app(scope, receive, send)
             return
         body = BoundedBody(receive, send, self.max_body)
