@@ -18,8 +18,10 @@ from relaygate.cluster.redis_link import RedisLink
 from relaygate.control.app import build_control_app
 from relaygate.control.model_service import ModelService
 from relaygate.control.probe_quota import ProbeQuota
+from relaygate.control.search_service import SearchBackendService
 from relaygate.control.security_headers import with_cors
 from relaygate.crypto import Keyring
+from relaygate.deployments.invoke_app import DeploymentCalls
 from relaygate.limits import Limiter
 from relaygate.observability.metrics import Metrics, UsageCounters
 from relaygate.observability.telemetry import Telemetry, tracing_configured
@@ -32,6 +34,7 @@ from relaygate.router.forward import Forwarder
 from relaygate.router.guards import InputGuard
 from relaygate.router.policy import RoutePolicy
 from relaygate.router.relay import Relay
+from relaygate.router.search import SearchForwarder
 from relaygate.router.stream_guard import StreamWatchdog
 from relaygate.runtime import Runtime
 from relaygate.security.master_keys import MasterKeySource
@@ -45,6 +48,7 @@ from relaygate.upstream.ssrf import UpstreamGuard
 from relaygate.upstream.transport import PyreqwestTransport, StreamBounds
 from relaygate.usage.body_log import BodyLog
 from relaygate.usage.recorder import UsageObserver, UsageRecorder
+from relaygate.web_search import ResultCache, WebSearcher
 
 
 def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
@@ -97,23 +101,26 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
     watchdog = StreamWatchdog()
     disconnects = DisconnectWatcher()
     body_log = BodyLog(settings.log_body_bytes) if settings.log_bodies else None
+    input_guard = InputGuard(settings.max_messages)
+    policy = RoutePolicy(settings, breakers, catalog, watchdog)
+    relay = Relay(settings.max_sse_event_bytes, body_log)
+    # Web search for models that cannot search themselves: relaygate's loop, the workspace's backend.
+    searcher = WebSearcher(transport, ResultCache())
+    search = SearchForwarder(transport, policy, relay, catalog, searcher, settings.max_sse_event_bytes)
     router = RouterApp(
         catalog,
-        Forwarder(
-            transport,
-            RoutePolicy(settings, breakers, catalog, watchdog),
-            cache,
-            Relay(settings.max_sse_event_bytes, body_log),
-        ),
+        Forwarder(transport, policy, cache, relay, search),
         recorder,
         RouterLimits(settings.max_body_bytes, settings.max_upload_bytes, settings.max_in_flight),
-        InputGuard(settings.max_messages),
+        input_guard,
         auth_throttle,
         limits,
         disconnects,
         body_log=body_log,
         tracing=telemetry is not None,
     )
+    # A deployment's invoke, stream and get_config: served by the router's machinery.
+    deployments = DeploymentCalls(catalog, input_guard, settings.max_body_bytes, body_log)
 
     # The control plane's model registry (it probes an upstream before saving it).
     models = ModelService(
@@ -134,6 +141,7 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
         recorder=recorder,
         limits=limits,
         models=models,
+        search_backends=SearchBackendService(engine, keyring, guard, catalog),
         auth_throttle=auth_throttle,
         router=router,
         disconnects=disconnects,
@@ -149,7 +157,7 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
     # The router needs neither the forwarded address nor scheme on its hot path; it asks
     # ``serving/client_address.py`` when it does (failed authentications).
     control = behind_proxies(build_control_app(runtime, metrics))
-    return runtime, with_cors(RelaygateApp(runtime, router, control), settings.cors_origins)
+    return runtime, with_cors(RelaygateApp(runtime, router, deployments, control), settings.cors_origins)
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:

@@ -29,8 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from relaygate.cluster.miss_loader import MissLoader
 from relaygate.crypto import CryptoError, Keyring, Sealed
 from relaygate.deployments.config import Release
-from relaygate.store import deployment_reads, repository
+from relaygate.store import deployment_reads, repository, search_backends
 from relaygate.store.records import Model, utcnow
+from relaygate.store.search_backends import SearchBackendRecord
+from relaygate.web_search.config import SearchBackend, backend_kind
 
 log = logging.getLogger("relaygate.catalog")
 
@@ -56,6 +58,17 @@ def _price(value: str | None) -> Decimal | None:
     return Decimal(value) if value is not None else None
 
 
+def configured_price(value: Any) -> Decimal | None:
+    """A price from a model's free-form configuration: a non-negative number, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        price = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return price if price.is_finite() and price >= 0 else None
+
+
 @dataclass(frozen=True, slots=True)
 class RoutableModel:
     """What the data plane needs to forward a call, prepared once per catalog rebuild."""
@@ -77,6 +90,9 @@ class RoutableModel:
     created: int
     # Without supports_strict_tool: "emulate" (relaygate checks strict schemas) or "reject" (400).
     strict_mode: str = "emulate"
+    # USD per million web searches relaygate runs for the model's calls (configuration's
+    # million_searches_cost, the hosted product's name); a backend's own price comes first.
+    search_cost: Decimal | None = None
 
     def supports(self, capability: str) -> bool:
         return bool(self.capabilities.get(capability, False))
@@ -100,6 +116,7 @@ class RoutableModel:
             capabilities=dict(model.capabilities),
             created=int(model.created_at.timestamp()),
             strict_mode=str(model.configuration.get("strict_mode") or "emulate"),
+            search_cost=configured_price(model.configuration.get("million_searches_cost")),
         )
 
 
@@ -110,6 +127,7 @@ class Snapshot:
     models: dict[tuple[str, str], RoutableModel] = field(default_factory=dict)
     by_workspace: dict[str, tuple[RoutableModel, ...]] = field(default_factory=dict)
     deployments: dict[tuple[str, str], Release] = field(default_factory=dict)  # (workspace, key)
+    search_backends: dict[str, SearchBackend] = field(default_factory=dict)  # by workspace
 
 
 class Catalog:
@@ -154,6 +172,10 @@ class Catalog:
     def deployment(self, workspace_id: str, key: str) -> Release | None:
         """The current version of the workspace's deployment ``key``."""
         return self._snapshot.deployments.get((workspace_id, key))
+
+    def search_backend(self, workspace_id: str) -> SearchBackend | None:
+        """The workspace's web search backend (``/v2/search/backend``), key decrypted."""
+        return self._snapshot.search_backends.get(workspace_id)
 
     def deployments(self, workspace_id: str) -> list[Release]:
         return [release for (ws, _), release in self._snapshot.deployments.items() if ws == workspace_id]
@@ -257,7 +279,12 @@ class Catalog:
             if release.workspace_id in workspaces
         }
         by_workspace = {ws: tuple(items) for ws, items in grouped.items()}
-        return Snapshot(version, keys, models, by_workspace, deployments)
+        backends = {
+            backend.workspace_id: backend
+            for backend in map(self._open_backend, await search_backends.list_backends(self._engine))
+            if backend is not None and backend.workspace_id in workspaces
+        }
+        return Snapshot(version, keys, models, by_workspace, deployments, backends)
 
     def _prepare(self, record: Model) -> RoutableModel | None:
         sealed = Sealed(record.api_key_key_id, record.api_key_ciphertext)
@@ -267,6 +294,32 @@ class Catalog:
             log.error("model %s (%s) is not routable: %s", record.id, record.router_id, exc)
             return None
         return RoutableModel.from_record(record, api_key)
+
+    def _open_backend(self, record: SearchBackendRecord) -> SearchBackend | None:
+        """A workspace's search backend as the data plane uses it, its key decrypted."""
+        kind, api_key = backend_kind(record.kind), ""
+        try:
+            if record.api_key_ciphertext is not None and record.api_key_key_id is not None:
+                sealed = Sealed(record.api_key_key_id, record.api_key_ciphertext)
+                api_key = self._keyring.open(sealed, associated=record.id)
+        except CryptoError as exc:
+            log.error("the web search backend of workspace %s is not usable: %s", record.workspace_id, exc)
+            return None
+        if kind is None:  # stored by a newer relaygate
+            log.error("the web search backend of workspace %s is of an unknown kind", record.workspace_id)
+            return None
+        return SearchBackend(
+            id=record.id,
+            workspace_id=record.workspace_id,
+            kind=kind,
+            base_url=record.base_url.rstrip("/"),
+            api_key=api_key,
+            max_searches=record.max_searches,
+            timeout_s=record.timeout_s,
+            cache_ttl_s=record.cache_ttl_s,
+            price_per_1000=_price(record.price_per_1000),
+            prefer_relaygate=record.prefer_relaygate,
+        )
 
     def push_state(self, live: bool) -> None:
         """Told by catalog_sync: changes are pushed (poll rarely) or not (poll now, then often)."""

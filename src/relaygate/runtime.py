@@ -18,6 +18,7 @@ from relaygate.cluster.catalog_sync import CatalogSync
 from relaygate.cluster.redis_link import RedisLink
 from relaygate.control.key_issuing import ensure_bootstrap_key
 from relaygate.control.model_service import ModelService
+from relaygate.control.search_service import SearchBackendService
 from relaygate.limits import Limiter
 from relaygate.observability.metrics import ProcessGauges
 from relaygate.observability.telemetry import Telemetry
@@ -61,6 +62,7 @@ class Runtime:
     recorder: UsageRecorder
     limits: Limiter  # rate limits and budgets (issue 5)
     models: ModelService
+    search_backends: SearchBackendService  # a workspace's web search backend (/v2/search/backend)
     auth_throttle: AuthThrottle  # the brake on failed authentications, shared by both planes
     router: RouterApp
     disconnects: DisconnectWatcher  # clients that went away mid-call (one watching task)

@@ -34,4 +34,6 @@ CircuitState = Literal["closed", "open", "half_open"]
 
 # The usage report's time buckets and the columns it can group by.
 UsageInterval = Literal["hour", "day"]
-UsageGroup = Literal["model", "api_key", "identity", "endpoint", "status"]
+UsageGroup = Literal[
+    "model", "api_key", "identity", "endpoint", "status", "deployment", "deployment_version", "variant"
+]

@@ -176,7 +176,8 @@ def test_a_call_admitted_before_the_previous_one_settled_sees_its_tokens_held(tm
         principal = Principal(workspace_id, KEY, "router")
         call = prepared_call(priced_model(workspace_id), size=400, max_tokens=900)
         first = await limiter.admit(principal, call)
-        assert first is not None and first.tokens_held == 100 + 900  # 400 bytes / 4, plus the bound
+        assert first is not None
+        assert first.tokens_held == 100 + 900  # 400 bytes / 4, plus the bound
         assert dict(first.headers)[b"x-ratelimit-remaining-tokens"] == b"0"
         with pytest.raises(RateLimited):
             await limiter.admit(principal, call)  # the first has not settled: its hold counts

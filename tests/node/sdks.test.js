@@ -10,11 +10,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import orqPackage from '@orq-ai/node';
 import operations from '@orq-ai/node/models/operations/index.js';
 import OpenAI from 'openai';
 
-const { Orq } = orqPackage;
+import { adminKey, orq, relaygate, required } from './environment.js';
+
 // The SDK's schema of the model object (create and update answer the same one).
 const modelSchema = operations.ModelCreateOpenAILikeResponseBody$inboundSchema;
 // GET /v2/models (no SDK method): {object: "list", data: [model objects]}.
@@ -25,18 +25,9 @@ const modelListSchema = {
   },
 };
 
-function required(name) {
-  const value = process.env[name];
-  assert.ok(value, `set ${name}`);
-  return value;
-}
-
-const relaygate = required('RELAYGATE_URL');
-const adminKey = required('RELAYGATE_ADMIN_KEY');
 const upstreamUrl = required('UPSTREAM_URL');
 const upstreamKey = required('UPSTREAM_API_KEY');
 
-const orq = new Orq({ apiKey: adminKey, serverURL: relaygate, retryConfig: { strategy: 'none' } });
 const openai = new OpenAI({ baseURL: `${relaygate}/v3/router`, apiKey: adminKey, maxRetries: 0 });
 const question = [{ role: 'user', content: 'Say hello.' }];
 

@@ -1,8 +1,9 @@
 """The official Node SDKs against a real relaygate: ``node --test sdks.test.js``.
 
 ``@orq-ai/node`` registers, updates, lists and deletes a model through /v2, and ``openai``
-routes, streams and lists through /v3/router; both validate every answer with their own
-schemas. Node and npm are required: without them this test fails, it never skips.
+routes, streams and lists through /v3/router; ``deployments.test.js`` invokes, streams,
+lists and renders a deployment through ``@orq-ai/node``. Each SDK validates every answer
+with its own schemas. Node and npm are required: without them this test fails, it never skips.
 """
 
 from __future__ import annotations
@@ -65,15 +66,35 @@ def _ensure_packages() -> None:
     shutil.copyfile(LOCK, INSTALLED_LOCK)
 
 
-@pytest.mark.timeout(NPM_TIMEOUT + NODE_TIMEOUT + 30)
-def test_node_sdks_work_unchanged(workspace: Workspace, upstream: FakeUpstream) -> None:
+def _node_test(script: str, workspace: Workspace, **settings: str) -> None:
+    """``node --test <script>`` against ``workspace``'s server, with ``settings`` in its environment."""
     node = _tool("node")
     _ensure_packages()
     env = {
         **os.environ,
         "RELAYGATE_URL": workspace.server.url,
         "RELAYGATE_ADMIN_KEY": workspace.admin_key,
-        "UPSTREAM_URL": upstream.url,
-        "UPSTREAM_API_KEY": upstream.api_key or "unused",
+        **settings,
     }
-    _run([node, "--test", "--test-reporter=spec", "sdks.test.js"], env=env, timeout=NODE_TIMEOUT)
+    _run([node, "--test", "--test-reporter=spec", script], env=env, timeout=NODE_TIMEOUT)
+
+
+@pytest.mark.timeout(NPM_TIMEOUT + NODE_TIMEOUT + 30)
+def test_node_sdks_work_unchanged(workspace: Workspace, upstream: FakeUpstream) -> None:
+    _node_test(
+        "sdks.test.js", workspace, UPSTREAM_URL=upstream.url, UPSTREAM_API_KEY=upstream.api_key or "unused"
+    )
+
+
+@pytest.mark.timeout(NPM_TIMEOUT + NODE_TIMEOUT + 30)
+def test_node_sdk_invokes_deployments(workspace: Workspace, upstream: FakeUpstream) -> None:
+    """``@orq-ai/node``'s deployments calls (invoke, stream, list, getConfig): deployments.test.js."""
+    model = workspace.add_model(upstream, "gpt-test")
+    _node_test("deployments.test.js", workspace, MODEL_ID=str(model["router_id"]))
+
+
+@pytest.mark.timeout(NPM_TIMEOUT + NODE_TIMEOUT + 30)
+def test_node_sdk_reads_datasets_and_evaluators(workspace: Workspace, upstream: FakeUpstream) -> None:
+    """``@orq-ai/node``'s datasets and evals calls: datasets-evaluators.test.js."""
+    model = workspace.add_model(upstream, "gpt-test")
+    _node_test("datasets-evaluators.test.js", workspace, MODEL_ID=str(model["router_id"]))

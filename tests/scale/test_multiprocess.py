@@ -134,6 +134,24 @@ def test_a_write_is_routed_by_b_by_the_time_a_answers(pushed: Cluster, fake_upst
         assert status(pushed.b, created["key"], model["router_id"]) == 401
 
 
+def test_a_deployment_written_on_a_is_in_bs_catalog_by_the_time_a_answers(
+    pushed: Cluster, fake_upstream: FakeUpstream
+) -> None:
+    workspace = shared_workspace(pushed)
+    workspace.add_model(fake_upstream, "gpt-test")
+    deployments = health(pushed.b)["catalog"]["deployments"]
+    writes = [
+        ("POST", "/v2/deployments", {"key": "spread", "model": "fake/gpt-test", "messages": MESSAGES}, 1),
+        ("PATCH", "/v2/deployments/spread", {"description": "second version"}, 1),
+        ("DELETE", "/v2/deployments/spread", None, 0),
+    ]
+    for method, path, body, present in writes:
+        assert workspace.api(method, path, json=body).status_code == 200
+        a, b = health(pushed.a)["catalog"], health(pushed.b)["catalog"]
+        assert b["version"] >= a["version"]
+        assert b["deployments"] == deployments + present
+
+
 def test_exact_match_cache_is_shared(pushed: Cluster, fake_upstream: FakeUpstream) -> None:
     workspace = shared_workspace(pushed)
     workspace.add_model(fake_upstream, "gpt-test")

@@ -18,6 +18,8 @@ from upstream import FakeUpstream
 
 PARAM = re.compile(r"{([^}]+)}")
 KNOWN_GOOD = {"display_name": "pwned", "model_type": "chat", "region": "us", "name": "pwned", "amount_usd": 1}
+# A query parameter gets a victim's id, unless its type takes no id (?force=true on a DELETE).
+QUERY_VALUES = {"boolean": "true", "integer": "1"}
 
 
 @dataclass
@@ -26,16 +28,18 @@ class Victim:
     model: dict[str, Any]
     key: dict[str, Any]
     budget_id: str | None
+    deployment: dict[str, Any]
 
     def ids(self) -> dict[str, str]:
-        found = {"model": self.model["id"], "key": self.key["id"]}
+        # A path parameter takes the ids whose kind starts its name: {key_or_id} a deployment's.
+        found = {"model": self.model["id"], "key": self.key["id"], "key_or_id": self.deployment["key"]}
         if self.budget_id:
             found["budget"] = self.budget_id
         return found
 
     def secrets(self) -> list[str]:
         names = [self.model["router_id"], self.model["display_name"], self.key["id"], self.key["name"]]
-        return [*names, *self.ids().values()]
+        return [*names, self.deployment["id"], *self.ids().values()]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +48,12 @@ def victim(relaygate: RelaygateServer, upstream: FakeUpstream) -> Victim:
     model = b.add_model(upstream, "gpt-test", provider="victim", display_name="Victim-Secret-Model")
     key = b.api("POST", "/v2/api-keys", json={"role": "router", "name": "victim-secret-key"}).json()
     budget = b.api("POST", "/v2/budgets", json={"amount_usd": 5})
-    return Victim(b, model, key, budget.json().get("id") if budget.status_code == 200 else None)
+    deployment = b.api(
+        "POST",
+        "/v2/deployments",
+        json={"key": "victim-secret-deployment", "model": model["router_id"], "messages": []},
+    ).json()
+    return Victim(b, model, key, budget.json().get("id") if budget.status_code == 200 else None, deployment)
 
 
 def _operations(server: RelaygateServer) -> list[tuple[str, str, dict[str, Any]]]:
@@ -94,7 +103,9 @@ def test_v2_matrix(relaygate: RelaygateServer, victim: Victim) -> None:
     for method, template, op in _operations(relaygate):
         body = _body(spec, op)
         query = {
-            param["name"]: victim.model["id"] for param in op.get("parameters", []) if param["in"] == "query"
+            param["name"]: QUERY_VALUES.get(param["schema"].get("type"), victim.model["id"])
+            for param in op.get("parameters", [])
+            if param["in"] == "query"
         }
         for path in _fill(template, victim.ids()):
             kwargs: dict[str, Any] = {"json": body} if body is not None else {}
@@ -148,4 +159,5 @@ def _victim_unharmed(victim: Victim) -> None:
     b = victim.workspace
     model = b.api("GET", f"/v2/models/{victim.model['id']}").json()
     assert model["display_name"] == "Victim-Secret-Model"
+    assert b.api("GET", f"/v2/deployments/{victim.deployment['key']}").json() == victim.deployment
     assert [m.id for m in b.client(victim.key["key"]).models.list()] == [victim.model["router_id"]]

@@ -2,7 +2,8 @@
 
 The router never imports store/ or control/; store/ never imports either plane; the
 control plane never imports the router; usage/ (the data plane's accounting and recorder)
-imports nothing of store/ but its records (ids and the clock) and nothing of control/; and
+imports nothing of store/ but its records (ids and the clock) and nothing of control/;
+web_search/ (the search side of relaygate's web search) imports neither plane nor store/; and
 the modules both planes share import neither plane. Checked on the source's import
 statements (every one, also those only for type checking), then by importing the shared
 modules in a fresh interpreter.
@@ -20,6 +21,7 @@ import relaygate
 PACKAGE = Path(relaygate.__file__).parent
 ROUTER, CONTROL, STORE = "relaygate.router", "relaygate.control", "relaygate.store"
 USAGE = "relaygate.usage"
+WEB_SEARCH = "relaygate.web_search"
 # Where both planes meet, and what those modules stand on: none of them may import a plane.
 SHARED = ("relaygate.catalog", "relaygate.auth", "relaygate.vocab", "relaygate.asgi", "relaygate.settings")
 # importer (a module or package) -> what it must not import
@@ -29,6 +31,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     CONTROL: (ROUTER,),
     # The recorder calls a BatchWriter it is given; the store's writers implement it.
     USAGE: (STORE, CONTROL),
+    # Web search's own side (backends, results, citations): the catalog holds its config.
+    WEB_SEARCH: (ROUTER, CONTROL, STORE),
     **dict.fromkeys(SHARED, (ROUTER, CONTROL)),
 }
 # importer -> modules it may import although FORBIDDEN bans their package

@@ -17,9 +17,21 @@ from relaygate.runtime import Runtime
 from relaygate.store.database import is_unavailable, unavailable_errors
 from relaygate.studio import studio_routes
 
-from . import budgets_api, health, keys_api, models_api, usage_api
+from . import (
+    budgets_api,
+    dataset_transfers_api,
+    datasets_api,
+    deployments_api,
+    evaluators_api,
+    health,
+    keys_api,
+    models_api,
+    search_api,
+    usage_api,
+)
 from .admission import ControlAdmission
 from .metrics_api import metrics_router
+from .sdk_errors import SdkErrorMessages
 from .security_headers import SecurityHeaders
 
 log = logging.getLogger("relaygate.control")
@@ -101,6 +113,7 @@ def build_control_app(runtime: Runtime, metrics: Metrics) -> FastAPI:
     app.state.runtime = runtime
     # The first added is the innermost: refusals of admission get the security headers too.
     app.add_middleware(ControlAdmission, runtime=runtime, max_body=runtime.settings.max_control_body_bytes)
+    app.add_middleware(SdkErrorMessages)  # outside admission: its refusals get the SDKs' "message" too
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(RelaygateError, _relaygate_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -113,6 +126,11 @@ def build_control_app(runtime: Runtime, metrics: Metrics) -> FastAPI:
     app.include_router(keys_api.router)
     app.include_router(usage_api.router)
     app.include_router(budgets_api.router)
+    app.include_router(search_api.router)
+    app.include_router(deployments_api.router)
+    app.include_router(datasets_api.router)
+    app.include_router(dataset_transfers_api.router)
+    app.include_router(evaluators_api.router)
     app.include_router(metrics_router(metrics))
     app.router.routes.extend(studio_routes())
     return app

@@ -14,7 +14,7 @@ from relaygate.catalog import Catalog
 from relaygate.crypto import CryptoError, Keyring, Sealed, mask_secret
 from relaygate.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from relaygate.security.redaction import redact
-from relaygate.store import repository
+from relaygate.store import deployments, repository
 from relaygate.store.records import Model, new_id, utcnow
 from relaygate.upstream.claims import settle_capabilities
 from relaygate.upstream.probe import Prober
@@ -347,7 +347,21 @@ class ModelService:
         if problem is not None:
             raise problem
 
-    async def delete(self, workspace_id: str, model_id: str) -> None:
+    async def delete(self, workspace_id: str, model_id: str, *, force: bool = False) -> None:
+        """A 409 naming the deployments whose current version calls the model, unless ``force``
+        (they then fail at call time until they are changed)."""
+        if not force:
+            model = await self.get(workspace_id, model_id)
+            users = await deployments.keys_using(self._engine, workspace_id, model.router_id)
+            if users:
+                listed = ", ".join(f"'{key}'" for key in users)
+                raise Conflict(
+                    f"The model '{model.router_id}' is used by the deployments {listed}: change them "
+                    "to another model first, or delete it anyway with ?force=true.",
+                    param="id",
+                    code="model_in_use",
+                    extra={"deployments": users},
+                )
         if not await repository.delete_model(self._engine, workspace_id, model_id):
             raise NotFound(
                 f"No model with id '{model_id}' in this workspace.", param="id", code="model_not_found"

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from relaygate.catalog import Principal
@@ -121,9 +121,17 @@ async def get_model(model_id: str, request: Request, principal: Admin) -> ModelO
     return model_object(model, circuit_breaker=runtime.breakers.state_of(model.id))
 
 
-@router.delete("/{model_id}", summary="Delete a model")
-async def delete_model(model_id: str, request: Request, principal: Admin) -> ModelDeleted:
-    await runtime_of(request).models.delete(principal.workspace_id, model_id)
+@router.delete(
+    "/{model_id}",
+    summary="Delete a model",
+    description="Answers 409 (code `model_in_use`, `deployments` listing their keys) while the current "
+    "version of a deployment uses the model as its model, a variant's model or a fallback; "
+    "`?force=true` deletes it anyway, and those deployments fail at call time until changed.",
+)
+async def delete_model(
+    model_id: str, request: Request, principal: Admin, force: Annotated[bool, Query()] = False
+) -> ModelDeleted:
+    await runtime_of(request).models.delete(principal.workspace_id, model_id, force=force)
     return ModelDeleted(id=model_id, object="model", deleted=True)
 
 

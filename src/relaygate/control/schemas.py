@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from relaygate.catalog import configured_price
 from relaygate.vocab import STRICT_MODES, KeyRole, ModelType
 
 from .limit_schemas import BudgetSpec, KeyLimits
@@ -99,6 +100,9 @@ class ModelFields(BaseModel):
             raise ValueError("configuration is too large (8 KiB at most)")
         if value is not None and value.get("strict_mode", "emulate") not in STRICT_MODES:
             raise ValueError(f"configuration.strict_mode must be one of {', '.join(STRICT_MODES)}")
+        searches_cost = value.get("million_searches_cost") if value is not None else None
+        if searches_cost is not None and configured_price(searches_cost) is None:
+            raise ValueError("configuration.million_searches_cost must be a number of USD, 0 or more")
         return value
 
     def capabilities(self) -> dict[str, bool]:

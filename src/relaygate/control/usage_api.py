@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -39,6 +40,8 @@ _SERIES_COLUMNS = (
     "cost",
     "cost_nano",
     "latency_ms_avg",
+    "searches",
+    "search_cost_nano",
 )
 _EVENT_COLUMNS = (
     "id",
@@ -63,12 +66,18 @@ _EVENT_COLUMNS = (
     "ttfb_ms",
     "overhead_ms",
     "attempts",
+    "searches",
+    "search_cost_nano",
+    "search_ms",
     "fallback_used",
     "cache_hit",
     "api_key_id",
     "identity_id",
     "thread_id",
     "name",
+    "deployment_key",
+    "deployment_version",
+    "variant",
     "request_body",
     "response_body",
 )
@@ -129,6 +138,13 @@ class Filters:
         key: Annotated[str | None, Query(max_length=64, description="api key id")] = None,
         api_key: Annotated[str | None, Query(max_length=64, description="api key id (same as key)")] = None,
         identity: Annotated[str | None, Query(max_length=128, description="identity id")] = None,
+        deployment_key: Annotated[
+            str | None, Query(max_length=128, description="calls made through this deployment")
+        ] = None,
+        deployment_version: Annotated[int | None, Query(ge=1, description="... of this version")] = None,
+        variant: Annotated[
+            str | None, Query(max_length=128, description="... served by this variant")
+        ] = None,
         format: Annotated[Format, Query(description="json or csv")] = "json",
     ) -> None:
         self.start, self.end, self.model, self.key, self.identity = (
@@ -138,10 +154,13 @@ class Filters:
             key or api_key,
             identity,
         )
+        self.deployment = (deployment_key or None, deployment_version, variant or None)
         self.format = format
 
     def of(self, principal: Principal) -> usage_reports.UsageFilter:
-        return _filter(principal, self.start, self.end, self.model, self.key, self.identity)
+        where = _filter(principal, self.start, self.end, self.model, self.key, self.identity)
+        key, version, variant = self.deployment
+        return replace(where, deployment_key=key, deployment_version=version, variant=variant)
 
 
 def _csv_line(values: Iterable[Any]) -> str:

@@ -5,7 +5,7 @@ The CSV exports do not go through these: a CSV row keeps an empty cell for a val
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -23,6 +23,9 @@ class UsageFigures(ApiObject):
     cost: float
     cost_nano: int
     latency_ms_avg: Omittable[float] = None  # no calls, no average
+    searches: int  # web searches relaygate ran (their cost is part of cost)
+    search_cost: float
+    search_cost_nano: int
 
 
 class UsageRow(UsageFigures):
@@ -76,6 +79,10 @@ class UsageEvent(ApiObject):
     ttfb_ms: Omittable[float] = None
     overhead_ms: Omittable[float] = None
     attempts: int
+    searches: int  # web searches relaygate ran for the call (their cost is part of cost)
+    search_cost: float
+    search_cost_nano: int
+    search_ms: Omittable[float] = None  # wall time spent searching, part of latency_ms
     fallback_used: bool
     cache_hit: bool
     api_key_id: Omittable[str] = None
@@ -84,6 +91,10 @@ class UsageEvent(ApiObject):
     thread_tags: Omittable[list[str]] = None
     name: Omittable[str] = None
     metadata: Omittable[dict[str, str]] = None
+    deployment_key: Omittable[str] = None  # a call made through a deployment
+    deployment_version: Omittable[int] = None
+    variant: Omittable[str] = None
+    documents: Omittable[list[Any]] = None  # its RAG chunks as sent (64 KiB of JSON at most)
     request_body: Omittable[str] = None  # only with body logging on (RELAYGATE_LOG_BODIES)
     response_body: Omittable[str] = None
 

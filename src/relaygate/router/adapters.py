@@ -9,7 +9,9 @@ one that does not). One adapter per endpoint kind (``endpoints.EndpointKind``):
 * ``json``: the body with the model's id and defaults; a chat stream asks for its usage;
 * ``binary``: the same, with an answer of bytes streamed through (audio);
 * ``upload``: a multipart body streamed on, only its ``model`` field rewritten;
-* ``responses``: passed through or translated (``responses_api``).
+* ``responses``: passed through or translated (``responses_api``);
+* ``deployment``: a deployment's invoke, a chat request answered in the SDKs' shape
+  (``deployments/invoke_answer.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from relaygate.router.guards import encode_body
 from relaygate.router.strict_schemas import STRICT_HEADER, StrictContract, strict_contract, unstream
 
 if TYPE_CHECKING:
+    from relaygate.deployments.rendering import DeploymentUse
     from relaygate.router.call import PreparedCall
     from relaygate.router.multipart import Upload
 
@@ -75,6 +78,18 @@ def ask_for_usage(body: dict[str, Any]) -> bool:
     return True
 
 
+def deployment_notes(use: DeploymentUse | None) -> RawHeaders:
+    """The response headers naming the deployment, version and variant that served a call
+    (a key and a variant name are checked ``[A-Za-z0-9_.-]`` text when stored)."""
+    if use is None:
+        return []
+    return [
+        (b"x-relaygate-deployment", use.key.encode()),
+        (b"x-relaygate-deployment-version", str(use.version).encode()),
+        (b"x-relaygate-variant", use.variant.encode()),
+    ]
+
+
 def chat_request(
     model: RoutableModel, body: dict[str, Any], stream: bool, path: str, answer: Answer, notes: RawHeaders
 ) -> UpstreamRequest:
@@ -105,7 +120,8 @@ class JsonAdapter:
         check_model_type(model, endpoint)
         body = dict(call.body)
         if endpoint.checks_chat:
-            return chat_request(model, body, call.stream, endpoint.path, self._answer, [])
+            notes = deployment_notes(call.deployment)
+            return chat_request(model, body, call.stream, endpoint.path, self._answer, notes)
         if endpoint.accepts_defaults:
             apply_defaults(body, model)
         body["model"] = model.model_id

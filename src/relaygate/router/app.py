@@ -3,6 +3,12 @@
 Per request: one SHA-256 and one dict lookup for the key, one dict lookup for the
 model, one upstream call on a pooled connection, one append to the usage queue.
 The path of a call, function by function, is in docs/architecture.md.
+
+``RouterApp.serve`` is that machinery once, for every kind of data-plane request: a
+``Surface`` says which call a request is, how its body becomes a ``PreparedCall`` and how
+its errors read. The router's own endpoints are one (``RouterEndpoints``); a deployment's
+invoke is another (``deployments/invoke_app.py``), so both are authenticated, shed,
+admitted, forwarded and accounted by the same code.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
@@ -21,7 +27,15 @@ from relaygate.auth import AuthThrottle, authenticate
 from relaygate.catalog import Catalog, Principal, RoutableModel
 from relaygate.errors import MethodNotAllowed, NotFound, RelaygateError, ServiceUnavailable
 from relaygate.limits import Limiter
-from relaygate.router.asgi import JSON_TYPE, ClientGone, header, read_body, send_bytes, send_error
+from relaygate.router.asgi import (
+    JSON_TYPE,
+    ClientGone,
+    RawHeaders,
+    header,
+    read_body,
+    send_bytes,
+    send_error,
+)
 from relaygate.router.call import PreparedCall, UnknownModel, prepare_json, with_fresh_model
 from relaygate.router.disconnects import DisconnectWatcher
 from relaygate.router.endpoints import ENDPOINTS, Endpoint
@@ -65,8 +79,36 @@ class RouterLimits:
     max_in_flight: int = 0  # calls at once in this process (0: no bound)
 
 
+Route = TypeVar("Route")
+# A prepared call, and (for an upload still streaming) when its body is read whole; None:
+# the surface answered without a model call (nothing is admitted, forwarded or accounted).
+Prepared = tuple[PreparedCall, asyncio.Event | None] | None
+
+
+class Surface(Protocol[Route]):
+    """One family of data-plane requests, served through ``RouterApp.serve``."""
+
+    async def route(
+        self, scope: Scope, receive: Receive, send: Send, principal: Principal, path: str, request_id: str
+    ) -> Route | None:
+        """What an authenticated request asks for; None when the surface answered it itself
+        (a listing, a rendered configuration: no model call, nothing accounted). A 404 or
+        405 when nothing here serves it."""
+        ...
+
+    def endpoint_name(self, route: Route) -> str:
+        """The name its usage event records."""
+        ...
+
+    async def prepare(
+        self, scope: Scope, receive: Receive, send: Send, principal: Principal, route: Route, end: CallEnd
+    ) -> Prepared: ...
+
+    async def send_error(self, send: Send, error: RelaygateError, headers: RawHeaders) -> None: ...
+
+
 class RouterApp:
-    """``/v3/router``: each POST goes top to bottom through ``_call``."""
+    """The data plane's machinery: each request goes top to bottom through ``serve``."""
 
     def __init__(
         self,
@@ -85,13 +127,12 @@ class RouterApp:
         self._catalog = catalog
         self._forwarder = forwarder
         self._recorder = recorder
-        self._bounds = bounds
-        self._guard = guard
         self._auth_throttle = auth_throttle
         self._limits = limits
         self._disconnects = disconnects
         self._body_log = body_log  # requests and answers kept in usage events (off by default)
         self._tracing = tracing  # keep the client's traceparent for OpenTelemetry
+        self._endpoints = RouterEndpoints(catalog, bounds, guard, body_log)
         # Load shedding: past this many calls at once, new ones get a 503 with Retry-After
         # (the SDKs retry those) instead of queueing until memory runs out.
         self._max_in_flight = bounds.max_in_flight or None
@@ -102,25 +143,28 @@ class RouterApp:
         self._id_counter = itertools.count()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        await self.serve(scope, receive, send, path, self._endpoints)
+
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, path: str, surface: Surface[Route]
+    ) -> None:
+        """One request of ``surface``: authenticate, route, shed, prepare, admit, forward, account."""
         started = time.perf_counter()
         request_id = f"{self._id_prefix}{next(self._id_counter):012x}"
         end: CallEnd | None = None
         self.in_flight += 1
         try:
             principal = await authenticate(self._catalog, scope, self._auth_throttle)
-            method = scope["method"]
-            if method == "GET":
-                await self._get(principal, path, send, request_id, scope)
+            route = await surface.route(scope, receive, send, principal, path, request_id)
+            if route is None:
                 return
-            endpoint = ENDPOINTS.get(path)
-            if endpoint is None or method != "POST":
-                raise unroutable(method, scope["path"], path)
-            end = CallEnd(principal.workspace_id, principal.key_id, endpoint.name, request_id)
+            end = CallEnd(principal.workspace_id, principal.key_id, surface.endpoint_name(route), request_id)
             if self._tracing:
                 end.trace_parent = (header(scope, b"traceparent") or b"").decode("latin-1") or None
             if self._max_in_flight is not None and self.in_flight > self._max_in_flight:
                 raise self._overloaded()  # recorded like any refusal
-            await self._call(scope, receive, send, principal, endpoint, end, started)
+            if not await self._call(scope, receive, send, principal, surface, route, end, started):
+                end = None  # answered without a model call: nothing to account
         except ClientGone:
             if end is not None:
                 end.gone = True
@@ -129,7 +173,7 @@ class RouterApp:
                 end.error = error
                 if self._body_log is not None:
                     end.error_body = self._body_log.text(error.body_bytes())
-            await send_error(send, error, [(b"x-request-id", request_id.encode())])
+            await surface.send_error(send, error, [(b"x-request-id", request_id.encode())])
         finally:
             self.in_flight -= 1
             if end is not None:
@@ -141,12 +185,17 @@ class RouterApp:
         receive: Receive,
         send: Send,
         principal: Principal,
-        endpoint: Endpoint,
+        surface: Surface[Route],
+        route: Route,
         end: CallEnd,
         started: float,
-    ) -> None:
-        """One call, top to bottom: prepare, admit, forward (plan, attempts, relay)."""
-        call, uploading = await self._prepare(scope, receive, principal, endpoint, end)
+    ) -> bool:
+        """One call, top to bottom: prepare, admit, forward (plan, attempts, relay). False:
+        the surface answered it without a model call."""
+        prepared = await surface.prepare(scope, receive, send, principal, route, end)
+        if prepared is None:
+            return False
+        call, uploading = prepared
         end.call = call
         if self._limits.active(principal.workspace_id):
             end.ticket = await self._limits.admit(principal, call)
@@ -164,28 +213,7 @@ class RouterApp:
             end.gone = True
         finally:
             watch.close()
-
-    async def _prepare(
-        self, scope: Scope, receive: Receive, principal: Principal, endpoint: Endpoint, end: CallEnd
-    ) -> tuple[PreparedCall, asyncio.Event | None]:
-        """The prepared call, and (for an upload still streaming) when its body is read whole."""
-        if endpoint.kind == "upload":
-            if self._body_log is not None:
-                declared = header(scope, b"content-length")
-                end.request_body = self._body_log.untold("upload", int(declared) if declared else None)
-            return await prepare_upload(
-                endpoint, scope, receive, principal, self._catalog, self._bounds.max_upload
-            )
-        raw = await read_body(scope, receive, self._bounds.max_body)
-        if self._body_log is not None:
-            end.request_body = self._body_log.text(raw)
-        identity = header(scope, b"x-relaygate-identity")
-        call = await with_fresh_model(
-            self._catalog,
-            principal,
-            lambda: prepare_json(raw, endpoint, principal, self._catalog, self._guard, identity),
-        )
-        return call, None
+        return True
 
     async def _account(self, end: CallEnd, started: float) -> None:
         """Build the call's usage event, settle its limits, queue it for storing."""
@@ -210,6 +238,59 @@ class RouterApp:
             code="overloaded",
             headers={"Retry-After": "1"},
         )
+
+
+class RouterEndpoints:
+    """``/v3/router`` (and ``/v2/router``): the OpenAI endpoints, GET /models, and their bodies."""
+
+    def __init__(
+        self, catalog: Catalog, bounds: RouterLimits, guard: InputGuard, body_log: BodyLog | None
+    ) -> None:
+        self._catalog = catalog
+        self._bounds = bounds
+        self._guard = guard
+        self._body_log = body_log
+
+    async def route(
+        self, scope: Scope, receive: Receive, send: Send, principal: Principal, path: str, request_id: str
+    ) -> Endpoint | None:
+        method = scope["method"]
+        if method == "GET":
+            await self._get(principal, path, send, request_id, scope)
+            return None
+        endpoint = ENDPOINTS.get(path)
+        if endpoint is None or method != "POST":
+            raise unroutable(method, scope["path"], path)
+        return endpoint
+
+    def endpoint_name(self, route: Endpoint) -> str:
+        return route.name
+
+    async def send_error(self, send: Send, error: RelaygateError, headers: RawHeaders) -> None:
+        await send_error(send, error, headers)
+
+    async def prepare(
+        self, scope: Scope, receive: Receive, send: Send, principal: Principal, route: Endpoint, end: CallEnd
+    ) -> tuple[PreparedCall, asyncio.Event | None]:
+        """The prepared call, and (for an upload still streaming) when its body is read whole."""
+        endpoint = route
+        if endpoint.kind == "upload":
+            if self._body_log is not None:
+                declared = header(scope, b"content-length")
+                end.request_body = self._body_log.untold("upload", int(declared) if declared else None)
+            return await prepare_upload(
+                endpoint, scope, receive, principal, self._catalog, self._bounds.max_upload
+            )
+        raw = await read_body(scope, receive, self._bounds.max_body)
+        if self._body_log is not None:
+            end.request_body = self._body_log.text(raw)
+        identity = header(scope, b"x-relaygate-identity")
+        call = await with_fresh_model(
+            self._catalog,
+            principal,
+            lambda: prepare_json(raw, endpoint, principal, self._catalog, self._guard, identity),
+        )
+        return call, None
 
     async def _get(self, principal: Principal, path: str, send: Send, request_id: str, scope: Scope) -> None:
         headers = [JSON_TYPE, (b"x-request-id", request_id.encode())]

@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from relaygate.catalog import Catalog, Principal, RoutableModel
+from relaygate.deployments.rendering import (
+    MODEL_PREFIX,
+    DeploymentUse,
+    UnknownDeployment,
+    through_deployment,
+    use_of,
+)
 from relaygate.errors import InvalidRequest, NotFound
 from relaygate.router.capabilities import check_model_type
 from relaygate.router.guards import InputGuard
@@ -54,6 +61,7 @@ class PreparedCall:
     max_tokens: int | None = None  # the completion bound the client asked for, if any
     n: int = 1  # answers (choices, images) asked for
     upload: Upload | None = None  # a multipart body streamed upstream (its ``body`` holds the form fields)
+    deployment: DeploymentUse | None = None  # the deployment the call came through
 
 
 T = TypeVar("T")
@@ -89,11 +97,15 @@ class UnknownModel(NotFound):
 async def with_fresh_model(catalog: Catalog, principal: Principal, build: Callable[[], T]) -> T:
     """``build()``; when its model was unknown, once more after looking the model up in the
     store (bounded, negative-cached: ``Catalog.find_model``), so a model created a moment
-    ago by another process is served rather than refused with 404."""
+    ago by another process is served rather than refused with 404. A deployment
+    (``deployment/<key>``) likewise."""
     try:
         return build()
     except UnknownModel as miss:
         if await catalog.find_model(principal.workspace_id, miss.router_id) is None:
+            raise
+    except UnknownDeployment as miss:
+        if await catalog.find_deployment(principal.workspace_id, miss.key) is None:
             raise
     return build()
 
@@ -143,9 +155,20 @@ def prepare_json(
     """A JSON body's call: parsed, bounded, its model found and able to serve ``endpoint``."""
     body = parse_json_object(raw)
     guard.check(body)
-    model = resolve_model(catalog, principal, body)
+    deployment = None
+    try:
+        model = resolve_model(catalog, principal, body)
+    except UnknownModel as miss:
+        if not miss.router_id.startswith(MODEL_PREFIX):
+            raise
+        model, deployment, deployment_routing = _through_deployment(
+            miss.router_id, body, endpoint, principal, catalog
+        )
+        guard.check(body)
     check_model_type(model, endpoint)
     routing = extract_routing(body)
+    if deployment is not None:
+        routing = {**deployment_routing, **routing}  # the client's own routing fields win
     max_tokens, n = asked_bounds(body)
     return PreparedCall(
         endpoint,
@@ -157,4 +180,24 @@ def prepare_json(
         size=len(raw),
         max_tokens=max_tokens,
         n=n,
+        deployment=deployment,
     )
+
+
+def _through_deployment(
+    name: str, body: dict[str, Any], endpoint: Endpoint, principal: Principal, catalog: Catalog
+) -> tuple[RoutableModel, DeploymentUse, Mapping[str, Any]]:
+    """``model: "deployment/<key>"``: the body becomes the deployment's chat request (in
+    place, ``deployments/rendering.py``); its variant's model, the use and the deployment's
+    routing fields come back. Only a name with that prefix the catalog lacks comes here."""
+    key = name[len(MODEL_PREFIX) :]
+    if endpoint.name != "chat.completions":
+        raise InvalidRequest(
+            f"A deployment serves chat completions only; call /chat/completions with model '{name}'.",
+            param="model",
+        )
+    release = catalog.deployment(principal.workspace_id, key)
+    if release is None:
+        raise UnknownDeployment(key, param="model")
+    variant = through_deployment(release, body)
+    return resolve_model(catalog, principal, body), use_of(release, variant), release.routing

@@ -4,7 +4,8 @@
 model's id and defaults; ``binary`` is a JSON body whose answer is bytes streamed through
 (audio); ``upload`` is a multipart body streamed with only its ``model`` field rewritten
 (``multipart.py``); ``responses`` is passed through or translated onto chat completions,
-model by model (``responses_api``).
+model by model (``responses_api``); ``deployment`` is a deployment's invoke, a chat request
+answered in the hosted product's SDK shape (``deployments/invoke_app.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-EndpointKind = Literal["json", "binary", "upload", "responses"]
+EndpointKind = Literal["json", "binary", "upload", "responses", "deployment"]
 
 
 @dataclass(frozen=True, slots=True)

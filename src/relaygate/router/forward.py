@@ -13,16 +13,22 @@ the client (``relay.py``). What happened is left in the ``RouteRecord`` and the
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from typing import Protocol
+
+import orjson
 
 from relaygate.catalog import RoutableModel
+from relaygate.deployments.invoke_answer import InvokeAdapter
 from relaygate.router.adapters import Adapter, JsonAdapter, UploadAdapter, UpstreamRequest
+from relaygate.router.answers import PLAIN
 from relaygate.router.asgi import RawHeaders, send_bytes
-from relaygate.router.cache import ResponseCache, cache_key, pack, replay_as_stream, unpack
+from relaygate.router.cache import ResponseCache, cache_key, pack, unpack
 from relaygate.router.call import PreparedCall
 from relaygate.router.endpoints import EndpointKind
 from relaygate.router.media import BINARY
 from relaygate.router.policy import RoutePolicy, RouteRecord
-from relaygate.router.relay import SSE_HEADERS, Relay, Relayed, Reply
+from relaygate.router.relay import SSE_HEADERS, Relay, Relayed, Reply, replayed
 from relaygate.router.responses_api import ResponsesAdapter
 from relaygate.router.strict_retry import strict_answer
 from relaygate.types import Send
@@ -33,6 +39,7 @@ ADAPTERS: dict[EndpointKind, Adapter] = {
     "binary": JsonAdapter(BINARY),
     "upload": UploadAdapter(),
     "responses": ResponsesAdapter(),
+    "deployment": InvokeAdapter(),
 }
 
 
@@ -102,12 +109,48 @@ def _headers(record: RouteRecord, request: UpstreamRequest, request_id: str) -> 
     return [*record.headers(request_id), *request.notes]
 
 
+def _cacheable(request: UpstreamRequest, relayed: Relayed) -> bytes | None:
+    """A whole answer as the cache keeps it: as the client got it; or, when the request's
+    ``Answer`` rewrote it for this call (a deployment's invoke, a translated Responses
+    call), the model's own answer, rewritten again for each call it answers."""
+    if request.answer is PLAIN:
+        return relayed.sent
+    answer = relayed.answer
+    if answer is None:
+        return None
+    return orjson.dumps({**answer, "model": request.model.router_id} if "model" in answer else answer)
+
+
+class CallHandler(Protocol):
+    """Serves the calls it ``takes`` in place of the forwarder (web search: ``router/search/``)."""
+
+    def takes(self, call: PreparedCall) -> bool: ...
+
+    async def forward(
+        self,
+        call: PreparedCall,
+        send: Send,
+        record: RouteRecord,
+        relayed: Relayed,
+        request_id: str,
+        started: float,
+    ) -> None: ...
+
+
 class Forwarder:
-    def __init__(self, transport: Transport, policy: RoutePolicy, cache: ResponseCache, relay: Relay) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        policy: RoutePolicy,
+        cache: ResponseCache,
+        relay: Relay,
+        search: CallHandler | None = None,
+    ) -> None:
         self._transport = transport
         self._policy = policy
         self._cache = cache
         self._relay = relay
+        self._search = search  # calls relaygate runs web searches for
 
     async def forward(
         self,
@@ -118,6 +161,9 @@ class Forwarder:
         request_id: str,
         started: float,
     ) -> None:
+        if self._search is not None and self._search.takes(call):
+            await self._search.forward(call, send, record, relayed, request_id, started)
+            return
         requests = Requests(call)
         primary = requests.for_model(call.model)
         plan = self._policy.plan(call.routing, call.model)
@@ -140,9 +186,11 @@ class Forwarder:
         reply = Reply(request, response, send, _headers(record, request, request_id), relayed)
         await self._relay.relay(reply, call.stream, started, upstream_started)
         if record.cache_key is not None and relayed.status == 200 and not call.stream and relayed.sent:
-            await self._cache.put(
-                record.cache_key, pack(record.model.router_id, relayed.sent), record.cache_ttl
-            )
+            stored = _cacheable(request, relayed)
+            if stored is not None:
+                await self._cache.put(
+                    record.cache_key, pack(record.model.router_id, stored), record.cache_ttl
+                )
 
     async def _answer_from_cache(
         self,
@@ -163,14 +211,18 @@ class Forwarder:
         if entry is None:
             return False
         router_id, body = unpack(entry)
+        model = self._policy.model_named(call.model.workspace_id, router_id) or call.model
+        answering = primary if model is primary.model else replace(primary, model=model)
         if call.stream:
-            replay = replay_as_stream(body, include_usage=not primary.hide_usage)
-            if replay is None:
+            body, replay_type = replayed(answering, body, b"application/json")
+            if replay_type != b"text/event-stream":
                 return False
-            body, headers = replay, [(b"content-type", b"text/event-stream"), *SSE_HEADERS]
+            headers = [(b"content-type", replay_type), *SSE_HEADERS]
         else:
+            if answering.answer is not PLAIN:
+                body = answering.answer.rewrite(model, body)
             headers = [(b"content-type", b"application/json")]
-        record.model = self._policy.model_named(call.model.workspace_id, router_id) or call.model
+        record.model = model
         record.cache, record.attempts = "hit", 0
         relayed.status, relayed.cache_hit = 200, True
         self._relay.keep(relayed, body)

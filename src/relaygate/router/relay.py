@@ -57,6 +57,10 @@ class Relayed:
     answered: bool = False
     cache_hit: bool = False
     sent: bytes | None = None  # a whole answer as the client got it (for the cache)
+    # Web searches relaygate ran for the call (router/search/): how many, their cost, their time.
+    searches: int = 0
+    search_cost_nano: int = 0
+    search_ms: float | None = None
 
 
 def content_type(response: UpstreamResponse, default: bytes) -> bytes:
@@ -125,6 +129,11 @@ class Relay:
         if self._body_log is not None:
             relayed.body = self._body_log.text(body)
 
+    def keep_stream(self, relayed: Relayed, text: StreamText) -> None:
+        """``keep`` for an answer sent in pieces (kept bounded as it went)."""
+        if self._body_log is not None:
+            relayed.body = self._body_log.text(text.kept, text.seen)
+
     async def relay(self, reply: Reply, stream: bool, started: float, upstream_started: float) -> None:
         """Send the response on, filling ``reply.relayed``; ``stream``: the client asked for one.
         ``started``, ``upstream_started``: when the call came and its upstream call began."""
@@ -160,6 +169,7 @@ class Relay:
             relayed.error_code = "upstream_error"
             secret = model.authorization.removeprefix("Bearer ")
             body, kind = error_answer(model.router_id, status, kind, body, secret)
+            body = request.answer.error(body)
             headers = [*headers, *_retry_hints(response)]
         # relaygate's own time: all of the call's but the upstream's (read whole by now)
         relayed.overhead_ms = overhead = (time.perf_counter() - started - (ended - upstream_started)) * 1000

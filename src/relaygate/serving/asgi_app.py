@@ -1,7 +1,9 @@
 """The ASGI application both servers run: the raw data plane in front, the control plane behind it.
 
 ``/v3/router/*`` (and ``/v2/router/*``, the hosted API's earlier path) go straight to
-the data plane without touching a framework; everything else goes to FastAPI.
+the data plane without touching a framework, and so do a deployment's invoke, stream and
+get_config (``/v2/deployments/invoke|stream|get_config``, through the same machinery);
+everything else goes to FastAPI.
 The lifespan starts and stops every component of the process (``runtime.py``).
 """
 
@@ -13,6 +15,8 @@ from typing import Any
 
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from relaygate.deployments.invoke_app import PATHS as DEPLOYMENT_PATHS
+from relaygate.deployments.invoke_app import DeploymentCalls
 from relaygate.router.app import PREFIXES, RouterApp
 from relaygate.runtime import Runtime
 from relaygate.types import ASGIApp, Receive, Scope, Send
@@ -24,9 +28,12 @@ if any(len(prefix) != _PREFIX_LENGTH for prefix in PREFIXES):
 
 
 class RelaygateApp:
-    def __init__(self, runtime: Runtime, router: RouterApp, control: ASGIApp) -> None:
+    def __init__(
+        self, runtime: Runtime, router: RouterApp, deployments: DeploymentCalls, control: ASGIApp
+    ) -> None:
         self.runtime = runtime
         self.router = router
+        self.deployments = deployments
         self.control = control
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -34,6 +41,9 @@ class RelaygateApp:
             path: str = scope["path"]
             if path[:_PREFIX_LENGTH] in PREFIXES and path[_PREFIX_LENGTH : _PREFIX_LENGTH + 1] == "/":
                 await self.router(scope, receive, send, path[_PREFIX_LENGTH:])
+                return
+            if path in DEPLOYMENT_PATHS and scope["method"] == "POST":  # GET .../invoke: a key "invoke"
+                await self.router.serve(scope, receive, send, path, self.deployments)
                 return
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)

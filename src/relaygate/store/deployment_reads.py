@@ -12,12 +12,14 @@ from relaygate.store.repository import aware
 
 _DEPLOYMENTS = tables.deployments
 _VERSIONS = tables.deployment_versions
-_CURRENT = (
+# Each deployment joined with its current version (the store's writes read it too).
+CURRENT = (
     select(
         _DEPLOYMENTS.c.id,
         _DEPLOYMENTS.c.workspace_id,
         _DEPLOYMENTS.c.key,
         _DEPLOYMENTS.c.version,
+        _DEPLOYMENTS.c.created_at,
         _DEPLOYMENTS.c.updated_at,
         _VERSIONS.c.id.label("version_id"),
         _VERSIONS.c.content,
@@ -48,13 +50,13 @@ def _release(values: RowMapping) -> Release:
 async def current_releases(engine: AsyncEngine) -> list[Release]:
     """Every deployment's current version, as the data plane serves it."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(_CURRENT)).mappings().all()
+        rows = (await conn.execute(CURRENT)).mappings().all()
     return [_release(row) for row in rows]
 
 
 async def find_release(engine: AsyncEngine, workspace_id: str, key: str) -> Release | None:
     """One deployment's current version (a key the catalog does not know yet)."""
-    query = _CURRENT.where((_DEPLOYMENTS.c.workspace_id == workspace_id) & (_DEPLOYMENTS.c.key == key))
+    query = CURRENT.where((_DEPLOYMENTS.c.workspace_id == workspace_id) & (_DEPLOYMENTS.c.key == key))
     async with engine.connect() as conn:
         row = (await conn.execute(query)).mappings().first()
     return _release(row) if row is not None else None

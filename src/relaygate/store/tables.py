@@ -154,6 +154,7 @@ usage_events = Table(
     # Web searches relaygate ran for the call (``/responses`` web_search, ``web_search_options``).
     Column("searches", Integer, nullable=False, default=0, server_default="0"),
     Column("search_cost_nano", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("search_ms", Float, nullable=True),  # wall time of those searches (migration 0006)
     PrimaryKeyConstraint("workspace_id", "created_at", "id"),
     sqlite_with_rowid=False,
 )
@@ -218,4 +219,88 @@ deployment_versions = Table(
     Column("created_by", String(36), nullable=True),  # the api key that made the change
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("deployment_id", "version", name="uq_deployment_versions_deployment_version"),
+)
+
+# A workspace's web search backend (at most one): what relaygate searches with when a call
+# asks for web search on a model that does not search itself. The key is sealed like a
+# model's upstream key (AES-GCM under the master key, bound to the row id).
+search_backends = Table(
+    "search_backends",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # searxng | brave | tavily
+    Column("base_url", String(2048), nullable=False),
+    Column("api_key_ciphertext", LargeBinary, nullable=True),  # None: no key (a SearXNG may need none)
+    Column("api_key_key_id", String(32), nullable=True),
+    Column("api_key_hint", String(32), nullable=True),
+    Column("max_searches", Integer, nullable=False),
+    Column("timeout_s", Float, nullable=False),
+    Column("cache_ttl_s", Integer, nullable=False),
+    Column("price_per_1000", String(40), nullable=True),  # USD per 1000 searches, decimal text
+    Column("prefer_relaygate", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("workspace_id", name="uq_search_backends_workspace_id"),
+)
+
+# Datasets: test sets a workspace evaluates models and deployments on. Ids are ULIDs, so
+# ordering by id is ordering by creation (the SDKs page by id).
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("display_name", String(256), nullable=False),
+    Column("path", String(512), nullable=True),  # the hosted product's project path, as the SDK sent it
+    Column("created_by", String(36), nullable=False),  # the api key that made it
+    Column("updated_by", String(36), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_datasets_workspace_id", "workspace_id", "id"),
+)
+
+dataset_datapoints = Table(
+    "dataset_datapoints",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("dataset_id", String(36), ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("workspace_id", String(36), nullable=False),
+    Column("inputs", JSON(none_as_null=True), nullable=True),
+    Column("messages", JSON(none_as_null=True), nullable=True),
+    Column("expected_output", Text, nullable=True),
+    Column("created_by", String(36), nullable=False),
+    Column("updated_by", String(36), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_dataset_datapoints_dataset_id", "dataset_id", "id"),
+)
+
+# Evaluators: like deployments, the row holds what stays (key, current version) and every
+# change adds an evaluator_versions row (evaluators/config.py: what its content holds).
+evaluators = Table(
+    "evaluators",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("version", Integer, nullable=False),  # the current version's number
+    Column("created_by", String(36), nullable=False),
+    Column("updated_by", String(36), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("workspace_id", "key", name="uq_evaluators_workspace_key"),
+)
+
+evaluator_versions = Table(
+    "evaluator_versions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("evaluator_id", String(36), ForeignKey("evaluators.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content", JSON, nullable=False),  # {"kind", "description", "output_type", "config"}
+    Column("note", String(256), nullable=True),  # the update's versionDescription
+    Column("created_by", String(36), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("evaluator_id", "version", name="uq_evaluator_versions_evaluator_version"),
 )

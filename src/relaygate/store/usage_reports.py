@@ -26,6 +26,10 @@ GROUPS: dict[str, Column[Any]] = {
     "identity": EVENTS.c.identity_id,
     "endpoint": EVENTS.c.endpoint,
     "status": EVENTS.c.status,
+    # Calls made through a deployment; the rest fall in the group without a value.
+    "deployment": EVENTS.c.deployment_key,
+    "deployment_version": EVENTS.c.deployment_version,
+    "variant": EVENTS.c.variant,
 }
 _SQLITE_BUCKET = {"hour": "%Y-%m-%dT%H:00:00Z", "day": "%Y-%m-%dT00:00:00Z"}
 _POSTGRES_BUCKET = {"hour": 'YYYY-MM-DD"T"HH24:00:00"Z"', "day": 'YYYY-MM-DD"T"00:00:00"Z"'}
@@ -43,6 +47,9 @@ class UsageFilter:
     model: str | None = None
     api_key_id: str | None = None
     identity_id: str | None = None
+    deployment_key: str | None = None
+    deployment_version: int | None = None
+    variant: str | None = None
 
     def where(self) -> ColumnElement[bool]:
         clauses = [
@@ -56,6 +63,12 @@ class UsageFilter:
             clauses.append(EVENTS.c.api_key_id == self.api_key_id)
         if self.identity_id is not None:
             clauses.append(EVENTS.c.identity_id == self.identity_id)
+        if self.deployment_key is not None:
+            clauses.append(EVENTS.c.deployment_key == self.deployment_key)
+        if self.deployment_version is not None:
+            clauses.append(EVENTS.c.deployment_version == self.deployment_version)
+        if self.variant is not None:
+            clauses.append(EVENTS.c.variant == self.variant)
         return and_(*clauses)
 
 
@@ -69,11 +82,14 @@ def _measures() -> list[Any]:
         func.coalesce(func.sum(EVENTS.c.total_tokens), 0).label("total_tokens"),
         func.coalesce(func.sum(EVENTS.c.cost_nano), 0).label("cost_nano"),
         func.avg(EVENTS.c.latency_ms).label("latency_ms_avg"),
+        func.coalesce(func.sum(EVENTS.c.searches), 0).label("searches"),
+        func.coalesce(func.sum(EVENTS.c.search_cost_nano), 0).label("search_cost_nano"),
     ]
 
 
 def _figures(row: Any) -> dict[str, Any]:
     cost_nano = int(row.cost_nano or 0)
+    search_cost_nano = int(row.search_cost_nano or 0)
     latency = row.latency_ms_avg
     return {
         "requests": int(row.requests or 0),
@@ -84,6 +100,10 @@ def _figures(row: Any) -> dict[str, Any]:
         "cost": float(nano_to_usd(cost_nano)),
         "cost_nano": cost_nano,
         "latency_ms_avg": round(float(latency), 3) if latency is not None else None,
+        # Web searches relaygate ran; their cost is part of ``cost``.
+        "searches": int(row.searches or 0),
+        "search_cost": float(nano_to_usd(search_cost_nano)),
+        "search_cost_nano": search_cost_nano,
     }
 
 
@@ -178,6 +198,10 @@ def event_object(row: Any) -> dict[str, Any]:
         "ttfb_ms": None if row.ttfb_ms is None else round(row.ttfb_ms, 3),
         "overhead_ms": None if row.overhead_ms is None else round(row.overhead_ms, 3),
         "attempts": row.attempts,
+        "searches": row.searches,
+        "search_cost": float(nano_to_usd(row.search_cost_nano)),
+        "search_cost_nano": row.search_cost_nano,
+        "search_ms": None if row.search_ms is None else round(row.search_ms, 3),
         "fallback_used": bool(row.fallback_used),
         "cache_hit": bool(row.cache_hit),
         "api_key_id": row.api_key_id,
@@ -186,6 +210,10 @@ def event_object(row: Any) -> dict[str, Any]:
         "thread_tags": row.thread_tags,
         "name": row.name,
         "metadata": row.request_metadata,
+        "deployment_key": row.deployment_key,
+        "deployment_version": row.deployment_version,
+        "variant": row.variant,
+        "documents": row.documents,
         "request_body": row.request_body,  # None unless body logging is on (RELAYGATE_LOG_BODIES)
         "response_body": row.response_body,
     }

@@ -11,8 +11,11 @@ No other module sets fields on an event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from relaygate.usage.events import UsageEvent
 from relaygate.usage.extract import needs_estimate, settle_usage, take_answer, take_discarded
@@ -20,6 +23,7 @@ from relaygate.usage.pricing import price_event
 
 if TYPE_CHECKING:
     from relaygate.catalog import RoutableModel
+    from relaygate.deployments.rendering import DeploymentUse
     from relaygate.errors import RelaygateError
     from relaygate.limits.limiter import Ticket
     from relaygate.router.call import PreparedCall
@@ -27,6 +31,9 @@ if TYPE_CHECKING:
     from relaygate.router.relay import Relayed
 
 CLIENT_GONE = (499, "client_disconnected")
+# A deployment call's documents are kept with its event up to this much JSON; the rest is
+# left out and a note says how many were.
+MAX_DOCUMENT_BYTES = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -96,6 +103,7 @@ def account(end: CallEnd) -> UsageEvent:
         take_discarded(event, record.discarded)
     if model is not None and not event.cache_hit:  # a cached answer cost nothing this time
         price_event(event, model)
+    event.cost_nano += event.search_cost_nano  # web searches relaygate ran are part of the cost
     return event
 
 
@@ -105,12 +113,39 @@ def _attribute(event: UsageEvent, call: PreparedCall) -> None:
     event.identity, event.identity_id, event.name = who.identity, who.identity_id, who.name
     event.thread_id, event.request_metadata = who.thread_id, who.metadata
     event.thread_tags = list(who.thread_tags) if who.thread_tags is not None else None
+    if call.deployment is not None:
+        _deployment(event, call.deployment)
+
+
+def _deployment(event: UsageEvent, use: DeploymentUse) -> None:
+    event.deployment_key, event.deployment_version, event.variant = use.key, use.version, use.variant
+    if use.documents is not None:
+        event.documents = bounded_documents(use.documents)
+
+
+def bounded_documents(documents: tuple[Mapping[str, Any], ...]) -> list[Any]:
+    """The documents whole, in order, while their JSON fits ``MAX_DOCUMENT_BYTES``; a note
+    in place of those left out, so a stored event says it is not the whole list."""
+    kept: list[Any] = []
+    size = 0
+    for index, document in enumerate(documents):
+        size += len(orjson.dumps(document)) + 1
+        if size > MAX_DOCUMENT_BYTES:
+            left = len(documents) - index
+            kept.append(
+                {"note": f"{left} of {len(documents)} documents left out: over {MAX_DOCUMENT_BYTES} bytes"}
+            )
+            break
+        kept.append(document)
+    return kept
 
 
 def _take_relayed(event: UsageEvent, relayed: Relayed) -> None:
     event.status, event.error_code = relayed.status, relayed.error_code
     event.ttfb_ms, event.overhead_ms = relayed.ttfb_ms, relayed.overhead_ms
     event.cache_hit, event.response_body = relayed.cache_hit, relayed.body
+    event.searches, event.search_cost_nano = relayed.searches, relayed.search_cost_nano
+    event.search_ms = relayed.search_ms
     if relayed.answer is not None:  # a whole answer: its usage, images, audio seconds
         take_answer(event, relayed.answer)
     elif relayed.usage is not None:  # a stream's usage chunk

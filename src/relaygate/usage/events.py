@@ -58,6 +58,7 @@ COLUMNS = (
     "documents",
     "searches",
     "search_cost_nano",
+    "search_ms",
     "created_at",
 )
 
@@ -104,7 +105,8 @@ class UsageEvent:
     variant: str | None = None  # the deployment's variant that served it
     documents: list[Any] | None = None  # a deployment call's RAG chunks, as sent
     searches: int = 0  # web searches relaygate ran for the call
-    search_cost_nano: int = 0
+    search_cost_nano: int = 0  # part of cost_nano
+    search_ms: float | None = None  # wall time spent searching (None: no search)
     # When the call came, in microseconds since the epoch: the writers take it as it is
     # (pickling a datetime cost about as much as the rest of the event), ``created_at``
     # gives it as a datetime.

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from relaygate.catalog import RoutableModel
 from relaygate.router.adapters import UpstreamRequest, apply_defaults, chat_request
-from relaygate.router.answers import Answer, EventRelay
+from relaygate.router.answers import Answer, ChatAnswerRewrite, EventRelay
 from relaygate.router.call import PreparedCall
 from relaygate.router.capabilities import check_model_type, check_tools, check_vision, remove_unsupported
 from relaygate.router.guards import encode_body
@@ -27,20 +25,14 @@ from .translate import chat_to_response, request_to_chat
 TRANSLATED_HEADER = (b"x-relaygate-translated", b"chat.completions")
 
 
-class TranslatedAnswer(Answer):
+class TranslatedAnswer(ChatAnswerRewrite):
     """A chat answer (whole or streamed) given back as the Responses answer it stands for."""
 
     def __init__(self, request: dict[str, Any]) -> None:
         self._request = request
 
-    def rewrite(self, model: RoutableModel, body: bytes) -> bytes:
-        try:
-            chat = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return body
-        if not isinstance(chat, dict):
-            return body
-        return orjson.dumps(chat_to_response(chat, self._request, model.router_id))
+    def reshape(self, model: RoutableModel, chat: dict[str, Any]) -> dict[str, Any]:
+        return chat_to_response(chat, self._request, model.router_id)
 
     def stream_relay(self, model: RoutableModel, hide_usage: bool) -> EventRelay:
         return ResponsesStream(self._request, model.router_id)

@@ -17,15 +17,22 @@ const ROUTES = [
   { pattern: /^\/models\/new\/openai-like$/, page: 'add-model', title: 'Add model', nav: 'models' },
   { pattern: /^\/models\/(?<id>[^/]+)$/, page: 'model-detail', title: 'Model', nav: 'models' },
   { pattern: /^\/models\/(?<id>[^/]+)\/edit$/, page: 'model-detail', title: 'Edit model', nav: 'models', mode: 'edit' },
+  { pattern: /^\/deployments$/, page: 'deployments', title: 'Deployments', nav: 'deployments' },
+  { pattern: /^\/deployments\/new$/, page: 'deployment-edit', title: 'New deployment', nav: 'deployments' },
+  { pattern: /^\/deployments\/(?<key>[^/]+)$/, page: 'deployment-detail', title: 'Deployment', nav: 'deployments' },
+  { pattern: /^\/deployments\/(?<key>[^/]+)\/edit$/, page: 'deployment-edit', title: 'Edit deployment', nav: 'deployments', mode: 'edit' },
   { pattern: /^\/playground$/, page: 'playground', title: 'Playground', nav: 'playground' },
   { pattern: /^\/keys$/, page: 'keys', title: 'API keys', nav: 'keys' },
+  { pattern: /^\/search$/, page: 'search', title: 'Web search', nav: 'search' },
   { pattern: /^\/usage$/, page: 'usage', title: 'Usage', nav: 'usage' },
 ];
 
 const NAV = [
   { id: 'models', label: 'Models', path: '/models' },
+  { id: 'deployments', label: 'Deployments', path: '/deployments' },
   { id: 'playground', label: 'Playground', path: '/playground' },
   { id: 'keys', label: 'API keys', path: '/keys' },
+  { id: 'search', label: 'Web search', path: '/search' },
   { id: 'usage', label: 'Usage', path: '/usage' },
 ];
 

@@ -2,7 +2,7 @@
 // latency (total and to the first token), relaygate's own overhead, and cost.
 
 import { ApiError, send } from './api.js';
-import { readEvents } from './sse.js';
+import { readJsonChunks } from './sse.js';
 
 /** USD for a call, from the model's prices per 1M tokens; null when the model has no prices. */
 export function callCost(model, usage) {
@@ -62,16 +62,7 @@ export async function streamChat({ model, messages, options = {}, signal, onText
   };
 
   if ((response.headers.get('content-type') ?? '').includes('text/event-stream')) {
-    for await (const event of readEvents(response)) {
-      if (event.data === '[DONE]') break;
-      let chunk;
-      try {
-        chunk = JSON.parse(event.data);
-      } catch {
-        continue; // a keep-alive or a line that is not JSON: nothing to show
-      }
-      take(chunk);
-    }
+    for await (const chunk of readJsonChunks(response)) take(chunk);
   } else {
     take(await response.json());
   }

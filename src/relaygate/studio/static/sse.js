@@ -78,3 +78,18 @@ export async function* readEvents(response) {
     reader.releaseLock();
   }
 }
+
+/** Iterate over the JSON chunks of an OpenAI-style stream, up to `data: [DONE]`; an event whose
+ * data is not JSON (a keep-alive) is skipped. */
+export async function* readJsonChunks(response) {
+  for await (const event of readEvents(response)) {
+    if (event.data === '[DONE]') return;
+    let chunk;
+    try {
+      chunk = JSON.parse(event.data);
+    } catch {
+      continue;
+    }
+    yield chunk;
+  }
+}

@@ -64,6 +64,14 @@ export function copyButton(getText, { label = 'Copy', describedBy, className = '
   return button;
 }
 
+/** A block of code with a Copy button; `label` names it ("Python") for the button and screen readers. */
+export function codeBlock(text, label) {
+  const id = uid(`code-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`);
+  return h('div', { class: 'code-block' },
+    h('div', { class: 'code-toolbar' }, copyButton(() => text, { label: `Copy ${label}`, describedBy: id })),
+    h('pre', { id, tabindex: '0', 'aria-label': `${label} example` }, h('code', null, text)));
+}
+
 export async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);

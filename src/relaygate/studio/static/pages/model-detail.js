@@ -7,7 +7,7 @@ import { DASH, dateTime, money } from '../format.js';
 import { CAPABILITIES, createBody, patchBody, regionLabel, typeLabel, valuesFromModel } from '../model-rules.js';
 import { modelForm } from '../model-form.js';
 import { snippets } from '../snippets.js';
-import { badge, confirmDialog, copyButton, emptyState, notice, pageHeader, setFlash, statusBadge, tabs } from '../ui.js';
+import { badge, codeBlock, confirmDialog, copyButton, emptyState, notice, pageHeader, setFlash, statusBadge, tabs } from '../ui.js';
 import { priceText } from './models.js';
 
 const modelPath = (id) => `/v2/models/${encodeURIComponent(id)}`;
@@ -30,13 +30,6 @@ function capabilityList(model) {
     h('span', { 'aria-hidden': 'true' }, values[cap.name] ? '✓ ' : '– '),
     cap.label,
     h('span', { class: 'visually-hidden' }, values[cap.name] ? ': supported' : ': not supported'))));
-}
-
-function codeBlock(text, label) {
-  const id = `code-${label.toLowerCase()}`;
-  return h('div', { class: 'code-block' },
-    h('div', { class: 'code-toolbar' }, copyButton(() => text, { label: `Copy ${label}`, describedBy: id })),
-    h('pre', { id, tabindex: '0', 'aria-label': `${label} example` }, h('code', null, text)));
 }
 
 function codeCard(model) {
