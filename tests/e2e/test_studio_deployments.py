@@ -155,7 +155,7 @@ def test_a_server_error_lands_on_the_field_it_names(
     create_deployment(workspace)
     page = studio.page
     studio.sign_in(workspace.admin_key)
-    studio.goto("/studio/deployments/new")
+    studio.goto("/studio/deployments/_new")
     page.get_by_label("Key").fill(KEY)
     message(page, 1).get_by_label("Content").fill("Hello")
     message(page, 2).get_by_role("button", name="Remove message 2").click()

@@ -18,7 +18,7 @@ const ROUTES = [
   { pattern: /^\/models\/(?<id>[^/]+)$/, page: 'model-detail', title: 'Model', nav: 'models' },
   { pattern: /^\/models\/(?<id>[^/]+)\/edit$/, page: 'model-detail', title: 'Edit model', nav: 'models', mode: 'edit' },
   { pattern: /^\/deployments$/, page: 'deployments', title: 'Deployments', nav: 'deployments' },
-  { pattern: /^\/deployments\/new$/, page: 'deployment-edit', title: 'New deployment', nav: 'deployments' },
+  { pattern: /^\/deployments\/_new$/, page: 'deployment-edit', title: 'New deployment', nav: 'deployments' },
   { pattern: /^\/deployments\/(?<key>[^/]+)$/, page: 'deployment-detail', title: 'Deployment', nav: 'deployments' },
   { pattern: /^\/deployments\/(?<key>[^/]+)\/edit$/, page: 'deployment-edit', title: 'Edit deployment', nav: 'deployments', mode: 'edit' },
   { pattern: /^\/playground$/, page: 'playground', title: 'Playground', nav: 'playground' },

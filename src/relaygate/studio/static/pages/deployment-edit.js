@@ -1,4 +1,5 @@
-// Create a deployment (/deployments/new) or change one (/deployments/<key>/edit, a new version).
+// Create a deployment (/deployments/_new: no key starts with "_", so no deployment shadows it)
+// or change one (/deployments/<key>/edit, a new version).
 
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';

@@ -51,7 +51,7 @@ function matches(item, text) {
 }
 
 export async function render({ main, query: params, signal }) {
-  const create = h('a', { class: 'button button-primary', href: '/studio/deployments/new' }, 'Create deployment');
+  const create = h('a', { class: 'button button-primary', href: '/studio/deployments/_new' }, 'Create deployment');
   const search = textInput({ type: 'search', value: params.get('q') ?? '', placeholder: 'Key, name, model, variable…' });
   search.id = 'deployment-search';
   const count = h('p', { class: 'result-count', role: 'status', 'aria-live': 'polite' }, 'Loading deployments…');
@@ -85,7 +85,7 @@ export async function render({ main, query: params, signal }) {
     search.closest('.toolbar').hidden = true;
     replace(content, emptyState('No deployments yet',
       'A deployment holds a prompt template with {{variables}}, a model, its parameters and routing. Applications call it by key, and every change is a version you can roll back.',
-      h('a', { class: 'button button-primary', href: '/studio/deployments/new' }, 'Create deployment')));
+      h('a', { class: 'button button-primary', href: '/studio/deployments/_new' }, 'Create deployment')));
     return;
   }
   const update = () => {
