@@ -264,6 +264,10 @@ class FakeUpstream:
         silence_intentional_aborts()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Its connections inherit TCP_NODELAY, as real upstreams (nginx, envoy) set it: without
+        # it a kept-alive connection's answer waits ~40 ms for the client's delayed ACK between
+        # the response's head and its body (Nagle), which measures the fake, not relaygate.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", self._requested_port))
         self._socket = sock
         self.port = sock.getsockname()[1]
