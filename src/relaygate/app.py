@@ -22,6 +22,7 @@ from relaygate.control.search_service import SearchBackendService
 from relaygate.control.security_headers import with_cors
 from relaygate.crypto import Keyring
 from relaygate.deployments.invoke_app import DeploymentCalls
+from relaygate.experiments.runner import ExperimentRunner
 from relaygate.limits import Limiter
 from relaygate.observability.metrics import Metrics, UsageCounters
 from relaygate.observability.telemetry import Telemetry, tracing_configured
@@ -142,6 +143,8 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
         limits=limits,
         models=models,
         search_backends=SearchBackendService(engine, keyring, guard, catalog),
+        # Experiments run their generations and evaluators through the router, in process.
+        experiments=ExperimentRunner(engine, router, catalog, transport),
         auth_throttle=auth_throttle,
         router=router,
         disconnects=disconnects,

@@ -19,6 +19,7 @@ from relaygate.cluster.redis_link import RedisLink
 from relaygate.control.key_issuing import ensure_bootstrap_key
 from relaygate.control.model_service import ModelService
 from relaygate.control.search_service import SearchBackendService
+from relaygate.experiments.runner import ExperimentRunner
 from relaygate.limits import Limiter
 from relaygate.observability.metrics import ProcessGauges
 from relaygate.observability.telemetry import Telemetry
@@ -63,6 +64,7 @@ class Runtime:
     limits: Limiter  # rate limits and budgets (issue 5)
     models: ModelService
     search_backends: SearchBackendService  # a workspace's web search backend (/v2/search/backend)
+    experiments: ExperimentRunner  # runs the experiments this process holds the lease of
     auth_throttle: AuthThrottle  # the brake on failed authentications, shared by both planes
     router: RouterApp
     disconnects: DisconnectWatcher  # clients that went away mid-call (one watching task)
@@ -120,6 +122,7 @@ class Runtime:
             self.watchdog.run(),
             self.disconnects.run(),
             self.limits.run(),
+            self.experiments.run(),
         )
         self.tasks = [loop.create_task(work) for work in background]
         if chain_signals:
@@ -129,6 +132,7 @@ class Runtime:
 
     async def stop(self) -> None:
         self.ready = False
+        await self.experiments.stop()  # its items in flight finish first: their usage is recorded below
         await self._stop_usage_parts()
         for task in self.tasks:
             task.cancel()

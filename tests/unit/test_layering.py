@@ -3,7 +3,8 @@
 The router never imports store/ or control/; store/ never imports either plane; the
 control plane never imports the router; usage/ (the data plane's accounting and recorder)
 imports nothing of store/ but its records (ids and the clock) and nothing of control/;
-web_search/ (the search side of relaygate's web search) imports neither plane nor store/; and
+web_search/ (the search side of relaygate's web search) imports neither plane nor store/;
+experiments/ imports neither plane (it calls the router through the entry it is handed); and
 the modules both planes share import neither plane. Checked on the source's import
 statements (every one, also those only for type checking), then by importing the shared
 modules in a fresh interpreter.
@@ -33,6 +34,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     USAGE: (STORE, CONTROL),
     # Web search's own side (backends, results, citations): the catalog holds its config.
     WEB_SEARCH: (ROUTER, CONTROL, STORE),
+    # Experiments reach the router through the entry they are handed (runtime.router).
+    "relaygate.experiments": (ROUTER, CONTROL),
     **dict.fromkeys(SHARED, (ROUTER, CONTROL)),
 }
 # importer -> modules it may import although FORBIDDEN bans their package

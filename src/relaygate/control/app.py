@@ -23,6 +23,7 @@ from . import (
     datasets_api,
     deployments_api,
     evaluators_api,
+    experiments_api,
     health,
     keys_api,
     models_api,
@@ -131,6 +132,7 @@ def build_control_app(runtime: Runtime, metrics: Metrics) -> FastAPI:
     app.include_router(datasets_api.router)
     app.include_router(dataset_transfers_api.router)
     app.include_router(evaluators_api.router)
+    app.include_router(experiments_api.router)
     app.include_router(metrics_router(metrics))
     app.router.routes.extend(studio_routes())
     return app

@@ -49,7 +49,43 @@ class _Capture:
             self.parts.append(chunk)
 
 
-def _error_message(status: int, body: bytes) -> str:
+def in_process_scope(path: str, raw: bytes, principal: Principal) -> Scope:
+    """The ASGI scope of a JSON POST of ``raw`` to the router's ``path``, made for ``principal``."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": _ROUTER_PREFIX + path,
+        "raw_path": (_ROUTER_PREFIX + path).encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", 0),
+        IN_PROCESS_PRINCIPAL: principal,
+    }
+
+
+def request_receive(raw: bytes) -> Receive:
+    """The ASGI ``receive`` of an in-process call: the body at once, then no hang-up ever
+    (the router's disconnect watch is cancelled when the call ends)."""
+    sent = False
+    never = asyncio.Event()
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        await never.wait()
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def error_message(status: int, body: bytes) -> str:
     try:
         error = orjson.loads(body).get("error", {})
         message = error.get("message") if isinstance(error, dict) else None
@@ -74,37 +110,11 @@ class RouterModels:
     async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to the router's ``path`` (``/chat/completions``) and return its JSON answer."""
         raw = orjson.dumps(body)
-        scope: Scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": _ROUTER_PREFIX + path,
-            "raw_path": (_ROUTER_PREFIX + path).encode(),
-            "root_path": "",
-            "query_string": b"",
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
-            "client": ("127.0.0.1", 0),
-            "server": ("127.0.0.1", 0),
-            IN_PROCESS_PRINCIPAL: self._principal,
-        }
-        sent = False
-        never = asyncio.Event()
-
-        async def receive() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": raw, "more_body": False}
-            await never.wait()  # the caller never hangs up; the watch is cancelled when the call ends
-            return {"type": "http.disconnect"}
-
         capture = _Capture()
-        await self._router(scope, receive, capture, path)
+        await self._router(in_process_scope(path, raw, self._principal), request_receive(raw), capture, path)
         answer = b"".join(capture.parts)
         if capture.status != 200:
-            raise ModelCallError(_error_message(capture.status, answer))
+            raise ModelCallError(error_message(capture.status, answer))
         try:
             parsed = orjson.loads(answer)
         except orjson.JSONDecodeError:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from relaygate.deployments.ids import new_ulid
 from relaygate.evaluators.kinds import EVALUATOR_CALL_PREFIX
+from relaygate.experiments.definition import EXPERIMENT_CALL_PREFIX
 from relaygate.store import tables
 from relaygate.store.id_pages import PageRequest, page_of, paged
 from relaygate.store.records import utcnow
@@ -295,8 +296,12 @@ async def recorded_chat_calls(
     engine: AsyncEngine, where: UsageFilter, status: int, limit: int
 ) -> list[tuple[str | None, str | None]]:
     """(request body, answer body) of the newest router chat calls the filter selects; an
-    evaluator's own model calls (named ``evaluator:<key>``) are not traffic."""
-    own_calls = EVENTS.c.name.is_(None) | EVENTS.c.name.not_like(f"{EVALUATOR_CALL_PREFIX}%")
+    evaluator's own model calls (named ``evaluator:<key>``) and an experiment's
+    (``experiment:<id>``) are not traffic."""
+    own_calls = EVENTS.c.name.is_(None) | (
+        EVENTS.c.name.not_like(f"{EVALUATOR_CALL_PREFIX}%")
+        & EVENTS.c.name.not_like(f"{EXPERIMENT_CALL_PREFIX}%")
+    )
     query = (
         select(EVENTS.c.request_body, EVENTS.c.response_body)
         .where(

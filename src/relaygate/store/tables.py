@@ -304,3 +304,68 @@ evaluator_versions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("evaluator_id", "version", name="uq_evaluator_versions_evaluator_version"),
 )
+
+# Experiments: a dataset run against several targets (models, deployments), every answer
+# scored. The row holds the definition, the run's status and counters (kept in step with
+# the items in the same transaction) and the lease of the one process running it.
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("dataset_id", String(36), nullable=False),  # no foreign key: results outlive the dataset
+    Column("targets", JSON, nullable=False),  # [{"model"} | {"deployment", "version"}]
+    Column("evaluators", JSON, nullable=False),  # [{"id", "key", "version"}]: pinned at creation
+    Column("parameters", JSON(none_as_null=True), nullable=True),
+    Column("concurrency", Integer, nullable=False),  # per target
+    Column("budget_nano", BigInteger, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("error", Text, nullable=True),  # why the run failed
+    Column("total", Integer, nullable=False, default=0),
+    Column("done", Integer, nullable=False, default=0),
+    Column("failed", Integer, nullable=False, default=0),
+    Column("spend_nano", BigInteger, nullable=False, default=0),
+    Column("seq", BigInteger, nullable=False, default=0),  # items finished: the progress events' ids
+    Column("owner", String(80), nullable=True),  # the process running it, while its lease lasts
+    Column("lease_expires_at", DateTime(timezone=True), nullable=True),
+    Column("created_by", String(36), nullable=False),
+    Column("run_by", String(36), nullable=True),  # the admin key whose calls the run makes
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Index("ix_experiments_workspace_id", "workspace_id", "id"),
+    Index("ix_experiments_status", "status"),
+)
+
+# One row per datapoint x target, made when the run starts; claimed by the running process
+# before its answer is generated, finished with the answer and its scores.
+experiment_items = Table(
+    "experiment_items",
+    metadata,
+    Column("experiment_id", String(36), ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False),
+    Column("datapoint_id", String(36), nullable=False),
+    Column("target", Integer, nullable=False),  # the index in the experiment's targets
+    Column("status", String(16), nullable=False),  # pending | claimed | done | failed
+    Column("owner", String(80), nullable=True),
+    Column("claim", String(32), nullable=True),
+    Column("lease_expires_at", DateTime(timezone=True), nullable=True),
+    Column("seq", BigInteger, nullable=True),  # the order it finished in (1, 2, ...)
+    Column("output", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("latency_ms", Float, nullable=True),
+    Column("ttft_ms", Float, nullable=True),
+    Column("prompt_tokens", Integer, nullable=True),
+    Column("completion_tokens", Integer, nullable=True),
+    Column("total_tokens", Integer, nullable=True),
+    Column("cost_nano", BigInteger, nullable=False, default=0),  # the generation
+    Column("eval_cost_nano", BigInteger, nullable=False, default=0),  # the evaluators' model calls
+    Column("answered_by", String(260), nullable=True),  # the router id of the model that answered
+    Column("deployment_version", Integer, nullable=True),
+    Column("scores", JSON(none_as_null=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    PrimaryKeyConstraint("experiment_id", "datapoint_id", "target"),
+    Index("ix_experiment_items_claims", "experiment_id", "target", "status"),
+    Index("ix_experiment_items_seq", "experiment_id", "seq"),
+)
