@@ -69,7 +69,7 @@ _BODY_LOGGING_OFF = (
 )
 
 
-def _format_of(value: str | None, where: str) -> Format:
+def format_of(value: str | None, where: str) -> Format:
     for known in FORMATS:
         if value == known:
             return known
@@ -96,18 +96,18 @@ async def _source(request: Request, asked: str | None) -> tuple[Format, AsyncIte
         upload = MultipartFile(chunks, boundary_of(content_type))
         await upload.open()
         if asked is None and "format" in upload.fields:
-            return _format_of(upload.fields["format"], "form's format field"), upload.content()
+            return format_of(upload.fields["format"], "form's format field"), upload.content()
         told = (
             (asked, "format parameter")
             if asked is not None
             else (_extension_format(upload.filename), "file's name")
         )
-        return _format_of(*told), upload.content()
+        return format_of(*told), upload.content()
     media_type = content_type.split(";", 1)[0].strip().lower()
     told = (
         (asked, "format parameter") if asked is not None else (_CONTENT_TYPES.get(media_type), "Content-Type")
     )
-    return _format_of(*told), chunks
+    return format_of(*told), chunks
 
 
 def _refusal(result: ImportResult) -> InvalidRequest:
@@ -190,7 +190,7 @@ async def export_datapoints(
     format: Annotated[str, Query(max_length=64, description="csv or jsonl")] = "jsonl",
 ) -> StreamingResponse:
     await found_dataset(request, principal, dataset_id)  # a 404 before any other answer
-    file_format = _format_of(format, "format parameter")
+    file_format = format_of(format, "format parameter")
     headers = {"content-disposition": f'attachment; filename="{dataset_id}.{file_format}"'}
     if file_format == "csv":
         return StreamingResponse(

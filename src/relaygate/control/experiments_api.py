@@ -11,7 +11,7 @@ a paused, cancelled, failed or budget-stopped run, skipping every stored item.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -28,6 +28,7 @@ from relaygate.store.experiments import EmptyDataset, StoredExperiment
 from relaygate.usage.pricing import nano_to_usd
 
 from .auth import admin, runtime_of
+from .dataset_transfers_api import format_of
 from .dataset_views import list_object
 from .datasets_api import NO_CONTENT, Page
 from .experiment_checks import budget_nano, checked_definition
@@ -213,12 +214,15 @@ async def export_results(
     experiment_id: str,
     request: Request,
     principal: Admin,
-    format: Annotated[Literal["csv", "jsonl"], Query(description="csv or jsonl")] = "jsonl",
+    format: Annotated[str, Query(max_length=64, description="csv or jsonl")] = "jsonl",
 ) -> StreamingResponse:
-    experiment = await _found(request, principal, experiment_id)
-    media_type = "text/csv; charset=utf-8" if format == "csv" else "application/jsonl"
-    headers = {"content-disposition": f'attachment; filename="experiment-{experiment.id}.{format}"'}
-    return StreamingResponse(_export(request, experiment, format), media_type=media_type, headers=headers)
+    experiment = await _found(request, principal, experiment_id)  # a 404 before any other answer
+    file_format = format_of(format, "format parameter")
+    media_type = "text/csv; charset=utf-8" if file_format == "csv" else "application/jsonl"
+    headers = {"content-disposition": f'attachment; filename="experiment-{experiment.id}.{file_format}"'}
+    return StreamingResponse(
+        _export(request, experiment, file_format), media_type=media_type, headers=headers
+    )
 
 
 @router.get(
