@@ -177,9 +177,6 @@ class Catalog:
         """The workspace's web search backend (``/v2/search/backend``), key decrypted."""
         return self._snapshot.search_backends.get(workspace_id)
 
-    def deployments(self, workspace_id: str) -> list[Release]:
-        return [release for (ws, _), release in self._snapshot.deployments.items() if ws == workspace_id]
-
     @property
     def version(self) -> int:
         return self._snapshot.version

@@ -141,3 +141,19 @@ class UpstreamTimeout(RelaygateError):
 def error_body(status: int, message: str, error_type: str, code: str | None = None) -> bytes:
     """An OpenAI-shaped body for errors raised outside our hierarchy (framework, server)."""
     return orjson.dumps({"error": {"message": message, "type": error_type, "param": None, "code": code}})
+
+
+def with_top_level_message(body: bytes, *, bare_string: bool = False) -> bytes:
+    """An OpenAI error body with its ``error.message`` also at the top level, as the hosted
+    product's SDKs read it (``{"message": ...}``); ``body`` itself when it is not such an
+    error or has a top-level message already. ``bare_string``: an ``error`` that is a plain
+    string (some upstreams answer so) is the message too."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    message = error.get("message") if isinstance(error, dict) else error if bare_string else None
+    if not isinstance(message, str) or "message" in parsed:
+        return body
+    return orjson.dumps({"message": message, **parsed})

@@ -5,13 +5,12 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from relaygate.control.sdk_errors import with_message
-from relaygate.errors import NotFound
+from relaygate.errors import NotFound, with_top_level_message
 
 
 def test_an_error_gets_its_message_at_the_top_too() -> None:
     body = NotFound("No deployment 'x'.").body_bytes()
-    shaped = orjson.loads(with_message(body))
+    shaped = orjson.loads(with_top_level_message(body))
     assert shaped["message"] == "No deployment 'x'."
     assert shaped["error"] == orjson.loads(body)["error"]
 
@@ -27,4 +26,4 @@ def test_an_error_gets_its_message_at_the_top_too() -> None:
     ],
 )
 def test_anything_else_is_left_as_it_is(body: bytes) -> None:
-    assert with_message(body) is body
+    assert with_top_level_message(body) is body

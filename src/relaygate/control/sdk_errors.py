@@ -10,25 +10,11 @@ it: admission's 401/403, a route's 404, a validation 400. Other bodies pass unto
 
 from __future__ import annotations
 
-import orjson
-
+from relaygate.errors import with_top_level_message
 from relaygate.types import ASGIApp, Message, Receive, Scope, Send
 
 # The /v2 paths the hosted product's SDKs call (relaygate's other /v2 APIs are its own).
 SDK_PREFIXES = ("/v2/deployments", "/v2/datasets", "/v2/evaluators")
-
-
-def with_message(body: bytes) -> bytes:
-    """``body`` with ``error.message`` also at the top; ``body`` itself when it is not an
-    OpenAI-shaped error or already has a top-level message."""
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return body
-    error = parsed.get("error") if isinstance(parsed, dict) else None
-    if not isinstance(error, dict) or "message" in parsed or not isinstance(error.get("message"), str):
-        return body
-    return orjson.dumps({**parsed, "message": error["message"]})
 
 
 def _is_json(start: Message) -> bool:
@@ -64,7 +50,7 @@ class SdkErrorMessages:
             elif held is not None and message["type"] == "http.response.body":
                 parts.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    await _send_whole(send, held, with_message(b"".join(parts)))
+                    await _send_whole(send, held, with_top_level_message(b"".join(parts)))
             else:
                 await send(message)
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from relaygate.catalog import RoutableModel
-from relaygate.errors import RelaygateError
+from relaygate.errors import RelaygateError, with_top_level_message
 from relaygate.router.adapters import UpstreamRequest, chat_request, deployment_notes
 from relaygate.router.answers import ChatAnswerRewrite, EventRelay
 from relaygate.router.call import PreparedCall
@@ -41,15 +39,7 @@ class InvokeAnswer(ChatAnswerRewrite):
     def error(self, body: bytes) -> bytes:
         """The upstream's OpenAI error with its message at the top level too, as relaygate's
         own errors on these paths have it (the Python SDK requires it on a 401)."""
-        try:
-            parsed = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return body
-        error = parsed.get("error") if isinstance(parsed, dict) else None
-        message = error.get("message") if isinstance(error, dict) else error
-        if not isinstance(message, str) or "message" in parsed:
-            return body
-        return orjson.dumps({"message": message, **parsed})
+        return with_top_level_message(body, bare_string=True)
 
 
 class InvokeAdapter:
