@@ -21,6 +21,11 @@ CSV = (
     'Refunds?,en,"[{""role"": ""user"", ""content"": ""Refunds?""}]",30 days.\n'
     '"Two\nlines",fr,,"Oui, ""deux"""\n'
 )
+FORMULAS = (  # spreadsheet formulas: an export must not let them run; a number is not one
+    "input.question,inputs.lang,expected_output\n"
+    "=1+2,@en,-5\n"
+    """'=x,+1,"=HYPERLINK(""http://x"")"\n"""
+)
 JSONL = b"\n".join(
     orjson.dumps(datapoint)
     for datapoint in (
@@ -144,6 +149,7 @@ def test_an_import_may_be_larger_than_a_v2_body(workspace: Workspace) -> None:
 def test_an_export_imports_back_as_the_same_datapoints(workspace: Workspace, file_format: str) -> None:
     source = new_dataset(workspace)
     workspace.api("POST", f"/v2/datasets/{source}/import?format=csv", content=CSV.encode())
+    workspace.api("POST", f"/v2/datasets/{source}/import?format=csv", content=FORMULAS.encode())
     workspace.api(
         "POST", f"/v2/datasets/{source}/import?format=jsonl", content=JSONL if file_format == "jsonl" else b""
     )
@@ -153,6 +159,11 @@ def test_an_export_imports_back_as_the_same_datapoints(workspace: Workspace, fil
     copy = new_dataset(workspace)
     workspace.api("POST", f"/v2/datasets/{copy}/import?format={file_format}", content=exported.content)
     assert datapoints(workspace, copy) == datapoints(workspace, source)
+    if file_format == "csv":  # formulas leave as text (a leading apostrophe) and come back unchanged
+        assert "'=1+2,'@en,,-5\n" in exported.text
+        questions = {point["inputs"]["question"] for point in datapoints(workspace, copy)}
+        assert "=x" in questions  # the file said '=x: text, as a sheet reads it
+        assert "'=HYPERLINK" in exported.text
 
 
 def test_datapoints_from_traffic_need_body_logging(workspace: Workspace) -> None:

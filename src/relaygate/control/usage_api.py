@@ -5,9 +5,7 @@ Both answer JSON, or CSV with ``?format=csv``. Both see the caller's workspace o
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -17,6 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from relaygate.catalog import Principal
 from relaygate.errors import InvalidRequest
+from relaygate.spreadsheet import csv_line
 from relaygate.store import usage_reports
 from relaygate.store.records import utcnow
 from relaygate.vocab import UsageGroup, UsageInterval
@@ -163,12 +162,6 @@ class Filters:
         return replace(where, deployment_key=key, deployment_version=version, variant=variant)
 
 
-def _csv_line(values: Iterable[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(["" if value is None else value for value in values])
-    return buffer.getvalue()
-
-
 def _csv_response(body: str | AsyncIterator[str], name: str) -> Response:
     headers = {"content-disposition": f'attachment; filename="{name}.csv"'}
     if isinstance(body, str):
@@ -194,8 +187,8 @@ async def usage(
     )
     if filters.format == "json":
         return report
-    lines = [_csv_line(_SERIES_COLUMNS)]
-    lines.extend(_csv_line(row.get(column) for column in _SERIES_COLUMNS) for row in report["series"])
+    lines = [csv_line(_SERIES_COLUMNS)]
+    lines.extend(csv_line(row.get(column) for column in _SERIES_COLUMNS) for row in report["series"])
     return _csv_response("".join(lines), "usage")
 
 
@@ -226,10 +219,10 @@ async def events(
         return {"object": "list", "data": data, "next_cursor": next_cursor}
 
     async def all_pages() -> AsyncIterator[str]:
-        yield _csv_line(_EVENT_COLUMNS)
+        yield csv_line(_EVENT_COLUMNS)
         page, page_cursor = data, next_cursor
         while True:
-            yield "".join(_csv_line(event.get(column) for column in _EVENT_COLUMNS) for event in page)
+            yield "".join(csv_line(event.get(column) for column in _EVENT_COLUMNS) for event in page)
             if page_cursor is None:
                 return
             page, page_cursor = await usage_reports.events_page(

@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 
+from relaygate.spreadsheet import csv_line, unguard
+
 from .datapoints import Datapoint, check_datapoint
 from .problems import InvalidDatapoint
 
@@ -73,11 +75,11 @@ class CsvColumns:
             if cell == "":
                 continue
             if kind == "input":
-                inputs[name] = cell
+                inputs[name] = unguard(cell)
             elif kind == "messages":
                 body["messages"] = _json_cell(cell)
             else:
-                body["expected_output"] = cell
+                body["expected_output"] = unguard(cell)
         if inputs:
             body["inputs"] = inputs
         if not body:
@@ -106,12 +108,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     return orjson.dumps(value).decode()
-
-
-def csv_line(cells: Iterable[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(list(cells))
-    return buffer.getvalue()
 
 
 def header_line(names: Sequence[str]) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from relaygate.datasets.csv_format import csv_line
 from relaygate.deployments.sdk_shapes import timestamp
+from relaygate.spreadsheet import csv_line
 from relaygate.store.experiment_items import StoredItem
 from relaygate.usage.pricing import nano_to_usd
 
