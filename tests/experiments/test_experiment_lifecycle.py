@@ -176,6 +176,21 @@ def test_an_upstream_error_fails_that_item_only(fresh: Lab) -> None:
     assert summary["errors"]["count"] == 1
     assert summary["errors"]["messages"][0]["count"] == 1
 
+    before = _received(fresh)
+    again = fresh.post(created["id"], "resume", json={"retry_failed": True})
+    assert again["status"] == "running"
+    rerun = wait_for(fresh, created["id"])
+    assert (rerun["status"], rerun["progress"]["done"], rerun["progress"]["failed"]) == ("completed", 3, 0)
+    assert _received(fresh) == before + 1, "only the failed item was generated again"
+    assert [result["status"] for result in _results(fresh, created["id"])] == ["done"] * 3
+    nothing_left = fresh.workspace.api(
+        "POST", f"/v2/experiments/{created['id']}/resume", json={"retry_failed": True}
+    )
+    assert (
+        "nothing to run again"
+        in assert_openai_error(nothing_left, 409, "invalid_request_error")["error"]["message"]
+    )
+
 
 def test_a_model_target_needs_messages(fresh: Lab) -> None:
     created_dataset = fresh.workspace.api("POST", "/v2/datasets", json={"display_name": "inputs only"})

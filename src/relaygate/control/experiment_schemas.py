@@ -56,3 +56,7 @@ class ExperimentResume(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     budget_usd: Budget = None
+    retry_failed: bool = Field(
+        default=False,
+        description="Generate the items that failed again (a completed experiment may be resumed so).",
+    )

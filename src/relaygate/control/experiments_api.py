@@ -118,7 +118,10 @@ async def cancel_experiment(experiment_id: str, request: Request, principal: Adm
     return experiment_object(cancelled)
 
 
-@router.post("/{experiment_id}/resume", summary="Resume a stopped run; stored items are not generated again")
+@router.post(
+    "/{experiment_id}/resume",
+    summary="Resume a stopped run; stored items are not generated again, failed ones on request",
+)
 async def resume_experiment(
     experiment_id: str,
     request: Request,
@@ -127,7 +130,11 @@ async def resume_experiment(
 ) -> dict[str, Any]:
     runtime = runtime_of(request)
     experiment = await _found(request, principal, experiment_id)
-    if experiment.status not in RESUMABLE:
+    retry_failed = body is not None and body.retry_failed
+    if retry_failed and experiment.status == "completed":
+        if not experiment.failed:
+            raise Conflict("The experiment completed with no failed item; there is nothing to run again.")
+    elif experiment.status not in RESUMABLE:
         raise _not_now(experiment, "resume", RESUMABLE_WORDS)
     budget = (
         experiment.budget_nano if body is None or body.budget_usd is None else budget_nano(body.budget_usd)
@@ -139,7 +146,7 @@ async def resume_experiment(
             param="budget_usd",
         )
     resumed = await store.resume(
-        runtime.engine, principal.workspace_id, experiment_id, principal.key_id, budget
+        runtime.engine, principal.workspace_id, experiment_id, principal.key_id, budget, retry_failed
     )
     if resumed is None:
         raise _not_now(await _found(request, principal, experiment_id), "resume", RESUMABLE_WORDS)

@@ -229,21 +229,51 @@ async def cancel(engine: AsyncEngine, workspace_id: str, experiment_id: str) -> 
 
 
 async def resume(
-    engine: AsyncEngine, workspace_id: str, experiment_id: str, by: str, budget_nano: int | None
+    engine: AsyncEngine,
+    workspace_id: str,
+    experiment_id: str,
+    by: str,
+    budget_nano: int | None,
+    retry_failed: bool = False,
 ) -> StoredExperiment | None:
-    """Running again, free for any process to take (the run skips every finished item)."""
-    return await change_status(
-        engine,
-        workspace_id,
-        experiment_id,
-        "running",
-        RESUMABLE,
-        run_by=by,
-        budget_nano=budget_nano,
-        error=None,
-        owner=None,
-        lease_expires_at=None,
-    )
+    """Running again, free for any process to take (the run skips every finished item).
+
+    With ``retry_failed`` the items whose answer could not be generated are pending again
+    (a completed experiment may be resumed so); their spend stays spent.
+    """
+    allowed = (*RESUMABLE, "completed") if retry_failed else RESUMABLE
+    where = _in_workspace(workspace_id, experiment_id) & EXPERIMENTS.c.status.in_(allowed)
+    now = utcnow()
+    async with engine.begin() as conn:
+        again = 0
+        if retry_failed:
+            failed_items = (ITEMS.c.experiment_id == experiment_id) & (ITEMS.c.status == "failed")
+            owned = select(EXPERIMENTS.c.id).where(where).scalar_subquery()
+            again = (
+                await conn.execute(
+                    update(ITEMS)
+                    .where(failed_items & (ITEMS.c.experiment_id == owned))
+                    .values(status="pending", finished_at=None)
+                )
+            ).rowcount
+        result = await conn.execute(
+            update(EXPERIMENTS)
+            .where(where)
+            .values(
+                status="running",
+                updated_at=now,
+                finished_at=None,
+                failed=EXPERIMENTS.c.failed - again,
+                run_by=by,
+                budget_nano=budget_nano,
+                error=None,
+                owner=None,
+                lease_expires_at=None,
+            )
+        )
+        if not result.rowcount:
+            return None
+        return await _read(conn, EXPERIMENTS.c.id == experiment_id)
 
 
 async def key_is_active(engine: AsyncEngine, workspace_id: str, key_id: str) -> bool:
