@@ -155,6 +155,11 @@ class Catalog:
             self._fetch_deployment, negative_ttl=miss_ttl
         )
 
+    @property
+    def keyring(self) -> Keyring:
+        """The master keys upstream secrets open with (evaluators' header values use them too)."""
+        return self._keyring
+
     # -- hot path -------------------------------------------------------------------
 
     def principal(self, key_hash: str) -> Principal | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
+from evaluators.scorer import Scorer
 from relaygate.crypto import MasterKey
 from security.helpers import ServerFactory
 
@@ -15,6 +17,19 @@ from upstream import FakeUpstream
 def _key_ids(server: RelaygateServer) -> set[str]:
     with sqlite3.connect(server.home / "relaygate.db") as db:
         return {row[0] for row in db.execute("SELECT api_key_key_id FROM models")}
+
+
+def _header_key_ids(server: RelaygateServer) -> set[str]:
+    with sqlite3.connect(server.home / "relaygate.db") as db:
+        contents = [json.loads(row[0]) for row in db.execute("SELECT content FROM evaluator_versions")]
+    return {value["key_id"] for content in contents for value in content["config"]["headers"].values()}
+
+
+def _scored_with(workspace: Workspace, evaluator_id: str, scorer: Scorer) -> str:
+    sample = {"input": "q", "output": "four", "expected": "four"}
+    result = workspace.api("POST", f"/v2/evaluators/{evaluator_id}/test", json=sample)
+    assert result.status_code == 200, result.text
+    return scorer.received[-1].headers["authorization"]
 
 
 def _chat(workspace: Workspace, model: dict[str, Any]) -> str | None:
@@ -59,6 +74,12 @@ def test_environment_key_rotation(relaygate_factory: ServerFactory, upstream: Fa
     server = relaygate_factory(RELAYGATE_MASTER_KEY=old)
     workspace = server.new_workspace()
     model = workspace.add_model(upstream, "gpt-test")
+    scorer = Scorer().start()
+    definition = {"type": "http_eval", "key": "remote", "url": f"{scorer.url}/score",
+                  "headers": {"Authorization": "Bearer scorer-token-5678"}}  # fmt: skip
+    evaluator = workspace.api("POST", "/v2/evaluators", json=definition).json()["_id"]
+    assert b"scorer-token" not in (server.home / "relaygate.db").read_bytes(), "sealed at rest"
+    assert _header_key_ids(server) == {MasterKey.from_text(old).key_id}
 
     # Step 1: servers restart with the new key current and the old one accepted for reading.
     server.stop()
@@ -68,11 +89,16 @@ def test_environment_key_rotation(relaygate_factory: ServerFactory, upstream: Fa
     # Step 2: the rotation re-encrypts; step 3: the old key goes away.
     result = server.cli("rotate-master-key")
     assert "re-encrypted 1 upstream key(s)" in result.stdout
-    assert _key_ids(server) == {MasterKey.from_text(new).key_id}
+    assert "re-encrypted the header values of 1 http_eval evaluator version(s)" in result.stdout
+    assert _key_ids(server) == _header_key_ids(server) == {MasterKey.from_text(new).key_id}
     server.stop()
     del server.env["RELAYGATE_MASTER_KEY_PREVIOUS"]
     server.start()
     assert _chat(workspace, model)
+    try:
+        assert _scored_with(workspace, evaluator, scorer) == "Bearer scorer-token-5678"
+    finally:
+        scorer.stop()
 
 
 def test_a_row_under_an_unknown_key_stops_the_rotation_cleanly(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from relaygate.catalog import Catalog, Principal
 from relaygate.evaluators.engine import Evaluator, EvaluatorEngine
+from relaygate.evaluators.header_secrets import HeaderSecrets
 from relaygate.evaluators.router_models import RouterModels
 from relaygate.runtime import Runtime
 from relaygate.store.evaluators import StoredEvaluator
@@ -43,7 +44,16 @@ def workspace_of(runtime: Runtime, principal: Principal) -> CatalogWorkspace:
 
 def engine_for(runtime: Runtime, principal: Principal) -> EvaluatorEngine:
     """The engine scoring for ``principal``: its model calls are its key's, limits and usage included."""
-    return EvaluatorEngine(RouterModels(runtime.router, runtime.catalog, principal), runtime.transport)
+    return EvaluatorEngine(
+        RouterModels(runtime.router, runtime.catalog, principal),
+        runtime.transport,
+        header_secrets(runtime, principal),
+    )
+
+
+def header_secrets(runtime: Runtime, principal: Principal) -> HeaderSecrets:
+    """Sealing and opening the workspace's http_eval header values."""
+    return HeaderSecrets(runtime.catalog.keyring, principal.workspace_id)
 
 
 def evaluator_of(stored: StoredEvaluator) -> Evaluator:

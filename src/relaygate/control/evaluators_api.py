@@ -21,6 +21,7 @@ from relaygate.catalog import Principal
 from relaygate.errors import Conflict, InvalidRequest, NotFound
 from relaygate.evaluators.config import Definition, check_references, parse_definition, updated_definition
 from relaygate.evaluators.engine import Evaluator
+from relaygate.evaluators.header_secrets import sealed_content
 from relaygate.store import evaluators as store
 from relaygate.store.evaluators import StoredEvaluator
 from relaygate.store.repository import DuplicateError
@@ -28,7 +29,7 @@ from relaygate.store.repository import DuplicateError
 from .auth import admin, runtime_of
 from .dataset_views import list_object
 from .datasets_api import NO_CONTENT, Page
-from .evaluator_services import engine_for, evaluator_of, workspace_of
+from .evaluator_services import engine_for, evaluator_of, header_secrets, workspace_of
 from .evaluator_views import evaluator_object, version_object
 
 router = APIRouter(prefix="/v2/evaluators", tags=["evaluators"])
@@ -156,7 +157,7 @@ async def create_evaluator(body: Definitions, request: Request, principal: Admin
             runtime_of(request).engine,
             principal.workspace_id,
             definition.key,
-            definition.content,
+            sealed_content(definition.content, header_secrets(runtime_of(request), principal)),
             principal.key_id,
         )
     except DuplicateError as exc:
@@ -188,8 +189,10 @@ async def update_evaluator(
         return evaluator_object(current)
     await _checked(request, principal, definition)
     try:
+        runtime = runtime_of(request)
+        content = sealed_content(definition.content, header_secrets(runtime, principal))
         updated = await store.add_version(
-            runtime_of(request).engine, current, definition.key, definition.content, note, principal.key_id
+            runtime.engine, current, definition.key, content, note, principal.key_id
         )
     except DuplicateError as exc:
         raise Conflict(f"{exc}; choose another key.", param="key") from None

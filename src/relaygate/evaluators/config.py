@@ -207,7 +207,7 @@ def updated_definition(key: str, content: Content, patch: Mapping[str, Any]) -> 
     """An update: the given fields laid over the stored definition (of the same type), checked whole.
     A header value sent back masked, as it was shown, keeps its stored value."""
     changes = {name: value for name, value in patch.items() if name not in VERSION_FIELDS}
-    current = sdk_fields(content, reveal=True)
+    current = sdk_fields(content)
     same_type = changes.get("type", current["type"]) == current["type"]
     base = {**current, "key": key} if same_type else {"key": key, "description": current["description"]}
     if same_type:
@@ -215,10 +215,11 @@ def updated_definition(key: str, content: Content, patch: Mapping[str, Any]) -> 
         if content["kind"] == "llm_eval" and "output_type" in changes:
             for name in ("min", "max", "threshold"):
                 base.pop(name, None)
-    merged = {**base, **changes}
-    if same_type and content["kind"] == "http_eval" and isinstance(changes.get("headers"), dict):
-        merged["headers"] = http_eval.kept_headers(changes["headers"], content["config"]["headers"])
-    return parse_definition(merged)
+    definition = parse_definition({**base, **changes})
+    if same_type and content["kind"] == "http_eval":
+        config = definition.content["config"]
+        config["headers"] = http_eval.kept_headers(config["headers"], content["config"]["headers"])
+    return definition
 
 
 async def check_references(content: Content, workspace: Workspace) -> None:

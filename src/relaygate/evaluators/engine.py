@@ -14,10 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from relaygate.crypto import CryptoError
 from relaygate.upstream.transport import Transport
 
 from . import http_eval, judge, similarity
 from .functions import FUNCTIONS, json_schema_score
+from .header_secrets import HeaderSecrets
 from .kinds import EVALUATOR_CALL_PREFIX
 from .router_models import ModelCallError
 from .score import Sample, Score
@@ -57,9 +59,10 @@ def _attributed(body: dict[str, Any], evaluator: Evaluator) -> dict[str, Any]:
 
 
 class EvaluatorEngine:
-    def __init__(self, models: ModelAccess, transport: Transport) -> None:
+    def __init__(self, models: ModelAccess, transport: Transport, headers: HeaderSecrets) -> None:
         self._models = models
         self._transport = transport
+        self._headers = headers  # opens an http_eval's sealed header values
 
     async def evaluate(
         self, evaluator: Evaluator, input: Any, output: str, expected: str | None = None
@@ -86,7 +89,13 @@ class EvaluatorEngine:
                 structured = self._models.enforces_schemas(config["model"])
                 body = _attributed(judge.request_body(config, sample, structured), evaluator)
                 return judge.read_answer(config, await self._models.call("/chat/completions", body))
-            return await http_eval.call(self._transport, config, sample)
+            try:
+                headers = self._headers.open(config["headers"])
+            except (CryptoError, ValueError):
+                return Score.failed(
+                    "The http_eval evaluator's header values do not open under the configured master keys."
+                )
+            return await http_eval.call(self._transport, config, headers, sample)
         except ModelCallError as exc:
             return Score.failed(f"The {kind} evaluator's model call failed: {exc}")
         except (judge.JudgeAnswerError, similarity.EmbeddingAnswerError, http_eval.HttpEvalError) as exc:

@@ -5,7 +5,8 @@ The URL obeys the upstreams' SSRF rules (``upstream/ssrf.py``: checked when the
 evaluator is saved, and again on the address each call connects to), the call goes out
 through the upstream transport (no redirects, pinned address), and both its time
 (``timeout_ms``) and its answer's size are bounded. Header values are the admin's
-secrets (a bearer token, say): they are sent, never shown back (``masked_headers``).
+secrets (a bearer token, say): sealed at rest (``header_secrets.py``), sent, never shown
+back (``masked_headers``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from typing import Any
 
 import orjson
 
-from relaygate.crypto import mask_secret
 from relaygate.errors import UpstreamRefused
 from relaygate.upstream.transport import Transport, TransportError
 
 from .fields import Fields, InvalidEvaluator, is_number
+from .header_secrets import HeaderValue, hint
 from .score import Sample, Score
 
 MAX_REPLY_BYTES = 64 * 1024
@@ -69,14 +70,14 @@ def configure(fields: Fields) -> dict[str, Any]:
     }
 
 
-def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name: mask_secret(value) for name, value in headers.items()}
+def masked_headers(headers: Mapping[str, HeaderValue]) -> dict[str, str]:
+    return {name: hint(value) for name, value in headers.items()}
 
 
-def kept_headers(sent: Mapping[str, str], stored: Mapping[str, str]) -> dict[str, str]:
+def kept_headers(sent: Mapping[str, str], stored: Mapping[str, HeaderValue]) -> dict[str, HeaderValue]:
     """An update's headers, where a value sent back as shown (masked) keeps the stored one."""
     return {
-        name: stored[name] if name in stored and value == mask_secret(stored[name]) else value
+        name: stored[name] if name in stored and value == hint(stored[name]) else value
         for name, value in sent.items()
     }
 
@@ -112,16 +113,19 @@ async def _read_bounded(response: Any) -> bytes:
     return b"".join(parts)
 
 
-async def call(transport: Transport, config: Mapping[str, Any], sample: Sample) -> Score:
-    """POST the sample and read the score; ``HttpEvalError`` when that fails."""
+async def call(
+    transport: Transport, config: Mapping[str, Any], headers: Mapping[str, str], sample: Sample
+) -> Score:
+    """POST the sample with ``headers`` (the config's, opened) and read the score;
+    ``HttpEvalError`` when that fails."""
     payload = {
         **config["payload"],
         "input": sample.input,
         "output": sample.output,
         "expected": sample.expected,
     }
-    headers = [
-        *config["headers"].items(),
+    sent = [
+        *headers.items(),
         ("content-type", "application/json"),
         ("accept", "application/json"),
     ]
@@ -129,7 +133,7 @@ async def call(transport: Transport, config: Mapping[str, Any], sample: Sample) 
         response = await transport.send(
             "POST",
             config["url"],
-            headers,
+            sent,
             orjson.dumps(payload),
             stream=True,
             total_timeout=config["timeout_ms"] / 1000,

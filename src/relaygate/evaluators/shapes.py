@@ -69,9 +69,9 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
 }
 
 
-def sdk_fields(content: Content, *, reveal: bool = False) -> dict[str, Any]:
-    """``type``, ``output_type``, ``description``, ``kind`` and the type's own fields;
-    ``reveal``: header values as stored (only for laying an update over them)."""
+def sdk_fields(content: Content) -> dict[str, Any]:
+    """``type``, ``output_type``, ``description``, ``kind`` and the type's own fields
+    (an ``http_eval``'s header values masked)."""
     kind = content["kind"]
     fields: dict[str, Any] = {
         "type": SDK_TYPE[kind],
@@ -80,6 +80,6 @@ def sdk_fields(content: Content, *, reveal: bool = False) -> dict[str, Any]:
         "kind": kind,
         **_FIELDS[kind](content["config"]),
     }
-    if kind == "http_eval" and not reveal:
+    if kind == "http_eval":
         fields["headers"] = masked_headers(fields["headers"])
     return fields

@@ -17,6 +17,7 @@ from typing import Any
 from relaygate.catalog import Catalog, Principal
 from relaygate.deployments.config import Release
 from relaygate.evaluators.engine import Evaluator, EvaluatorEngine
+from relaygate.evaluators.header_secrets import HeaderSecrets
 from relaygate.evaluators.router_models import RouterEntry, RouterModels
 from relaygate.store.experiment_items import ClaimedItem, ItemResult
 from relaygate.upstream.transport import Transport
@@ -104,7 +105,8 @@ class ItemWork:
         if not self._plan.evaluators:
             return [], 0
         models = MeteredModels(self._models, self._catalog, self._plan.principal.workspace_id, tags)
-        engine = EvaluatorEngine(models, self._transport)
+        workspace = self._plan.principal.workspace_id
+        engine = EvaluatorEngine(models, self._transport, HeaderSecrets(self._catalog.keyring, workspace))
         shown, expected = evaluation_input(datapoint), datapoint.get("expected_output")
         scores = await asyncio.gather(
             *(engine.evaluate(evaluator, shown, output, expected) for evaluator in self._plan.evaluators)

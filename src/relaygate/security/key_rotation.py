@@ -1,4 +1,5 @@
-"""Re-encrypting every stored upstream key (models' and search backends') under the current master key.
+"""Re-encrypting every stored secret (models' and search backends' upstream keys, http_eval
+evaluators' header values) under the current master key.
 
 Safe beside running servers: each row is re-sealed with a compare-and-set on its old
 ciphertext (a concurrent edit wins and is picked up by the next pass), every write bumps
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.crypto import CryptoError, Keyring, MasterKey, Sealed
+from relaygate.evaluators.header_secrets import HeaderSecrets
 from relaygate.security.master_keys import (
     MasterKeySource,
     previous_file,
@@ -21,7 +23,7 @@ from relaygate.security.master_keys import (
     write_secret_file,
 )
 from relaygate.settings import Settings
-from relaygate.store import repository, search_backends
+from relaygate.store import evaluators, repository, search_backends
 
 MAX_PASSES = 10
 
@@ -111,6 +113,29 @@ async def reseal_all(engine: AsyncEngine, keyring: Keyring, pause: float = 0.5) 
     raise RotationError(f"rows were still being written under older keys after {MAX_PASSES} passes")
 
 
+async def reseal_evaluator_headers(engine: AsyncEngine, keyring: Keyring) -> int:
+    """Every http_eval version's header values sealed under ``keyring.current`` (values stored
+    before they were sealed are sealed now); how many versions were rewritten. Versions never
+    change otherwise, and a new one is sealed with the current key, so one pass is enough."""
+    target = keyring.current
+    rewritten = 0
+    for version_id, workspace_id, content in await evaluators.http_eval_versions(engine):
+        config = content["config"]
+        try:
+            headers = HeaderSecrets(keyring, workspace_id).resealed(config["headers"], target)
+        except (CryptoError, ValueError) as exc:
+            raise RotationError(
+                f"evaluator version {version_id}'s header values cannot be opened ({exc}); add its "
+                "master key to RELAYGATE_MASTER_KEY_PREVIOUS and run the rotation again"
+            ) from None
+        if headers is not None:
+            await evaluators.replace_version_content(
+                engine, version_id, {**content, "config": {**config, "headers": headers}}
+            )
+            rewritten += 1
+    return rewritten
+
+
 def finish_file_rotation(source: MasterKeySource) -> None:
     """Rotation over: the previous keys are no longer accepted (servers reload on change)."""
     previous_file(source.key_file).unlink(missing_ok=True)
@@ -133,6 +158,8 @@ async def rotate(settings: Settings, engine: AsyncEngine, *, grace: float, keep_
         f"re-encrypted {result.resealed} upstream key(s) under master key {result.key_id} "
         f"({result.already_current} already were)"
     )
+    headers = await reseal_evaluator_headers(engine, keyring)
+    lines.append(f"re-encrypted the header values of {headers} http_eval evaluator version(s)")
     if file_mode and not keep_previous:
         finish_file_rotation(source)
         lines.append(f"rotation finished: {source.previous_file.name} removed, the old key is retired")

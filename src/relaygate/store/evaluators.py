@@ -186,3 +186,24 @@ async def get_version(engine: AsyncEngine, evaluator_id: str, version: str) -> E
     async with engine.connect() as conn:
         row = (await conn.execute(query)).mappings().first()
     return _version(row) if row else None
+
+
+# -- master-key rotation -------------------------------------------------------------------------
+
+
+async def http_eval_versions(engine: AsyncEngine) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(version id, workspace id, content)`` of every stored ``http_eval`` version: their
+    header values are sealed secrets."""
+    query = select(VERSIONS.c.id, EVALUATORS.c.workspace_id, VERSIONS.c.content).join(
+        EVALUATORS, EVALUATORS.c.id == VERSIONS.c.evaluator_id
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [(row.id, row.workspace_id, row.content) for row in rows if row.content.get("kind") == "http_eval"]
+
+
+async def replace_version_content(engine: AsyncEngine, version_id: str, content: dict[str, Any]) -> None:
+    """A version's content written again with the same meaning (its header values re-sealed);
+    versions are otherwise never changed."""
+    async with engine.begin() as conn:
+        await conn.execute(update(VERSIONS).where(VERSIONS.c.id == version_id).values(content=content))
