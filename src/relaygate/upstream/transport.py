@@ -6,68 +6,55 @@ half aiohttp's CPU per forwarded request on this machine, see DESIGN.md.
 
 Connections are pooled per upstream origin. Each origin's client is pinned to the
 address the SSRF guard checked, re-resolved every ``dns_ttl`` seconds; redirects are
-never followed.
+never followed. The answer's side is ``upstream_response.py`` and the errors are
+``transport_errors.py`` (both re-exported here).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
 from pyreqwest.client import Client, ClientBuilder
-from pyreqwest.exceptions import DetailedPyreqwestError, PyreqwestError, RequestTimeoutError
-from pyreqwest.request import RequestBuilder, StreamRequest
-from pyreqwest.response import Response, ResponseBodyReader
+from pyreqwest.exceptions import PyreqwestError
+from pyreqwest.request import RequestBuilder
 
 from relaygate.upstream.ssrf import Origin, UpstreamGuard
+from relaygate.upstream.transport_errors import (
+    ConnectFailed,
+    ResponseTooLarge,
+    TimedOut,
+    TransportError,
+    translated,
+)
+from relaygate.upstream.upstream_response import (
+    BufferedResponse,
+    StreamBounds,
+    StreamingResponse,
+    UpstreamResponse,
+    WholeBody,
+    read_at_most,
+)
+
+__all__ = [
+    "ConnectFailed",
+    "Headers",
+    "PyreqwestTransport",
+    "ResponseTooLarge",
+    "StreamBounds",
+    "TimedOut",
+    "Transport",
+    "TransportError",
+    "UpstreamResponse",
+    "WholeBody",
+    "client_builder",
+]
 
 Headers = Sequence[tuple[str, str]]
-
-
-class TransportError(Exception):
-    """The upstream could not be reached or did not answer in time.
-
-    TransportError
-     +-- ConnectFailed      (no connection: refused, reset, DNS, TLS)
-     +-- TimedOut           (connect, read or total deadline passed)
-     +-- ResponseTooLarge   (answer bigger than its bound)
-    """
-
-
-class ConnectFailed(TransportError):
-    """``cause``: ``refused``, ``dns``, ``tls``, ``reset``, or ``""`` when not known."""
-
-    def __init__(self, message: str, cause: str = "") -> None:
-        super().__init__(message)
-        self.cause = cause
-
-
-class TimedOut(TransportError):
-    pass
-
-
-class ResponseTooLarge(TransportError):
-    """The upstream's answer passed a size bound (RELAYGATE_MAX_UPSTREAM_BODY_BYTES, _STREAM_MAX_BYTES)."""
-
-
-class UpstreamResponse(Protocol):
-    status: int
-
-    @property
-    def headers(self) -> list[tuple[str, str]]: ...
-
-    def header(self, name: str) -> str | None:
-        """One header's value (the first, if repeated), by case-insensitive name."""
-
-    async def read(self) -> bytes: ...
-
-    def chunks(self) -> AsyncIterator[bytes]: ...
-
-    async def aclose(self) -> None: ...
 
 
 class Transport(Protocol):
@@ -87,165 +74,7 @@ class Transport(Protocol):
     async def aclose(self) -> None: ...
 
 
-# (cause, words in the innermost error that name it), checked in order.
-_CONNECT_CAUSES = (
-    ("refused", ("connection refused",)),
-    ("dns", ("dns error", "lookup address", "name or service not known", "nodename nor servname")),
-    ("reset", ("connection reset", "broken pipe")),
-    ("tls", ("tls", "ssl", "certificate", "handshake", "corrupt message", "alert")),
-)
-
-
-def _connect_failure(exc: PyreqwestError) -> ConnectFailed:
-    found = exc.details.get("causes") if isinstance(exc, DetailedPyreqwestError) else None
-    causes = [cause["message"] for cause in found or ()]
-    text = " / ".join(causes).lower()
-    cause = next((name for name, words in _CONNECT_CAUSES if any(word in text for word in words)), "")
-    innermost = causes[-1] if causes else ""
-    return ConnectFailed(f"{exc.message}: {innermost}" if innermost else exc.message, cause)
-
-
-def _translate(exc: PyreqwestError) -> TransportError:
-    # pyreqwest's messages name the URL and the OS error, never headers or bodies.
-    if isinstance(exc, RequestTimeoutError):
-        return TimedOut(exc.message)
-    return _connect_failure(exc)
-
-
 _UNARY_PREREAD = 64 * 1024  # a typical answer arrives whole with the headers
-
-
-class StreamBounds:
-    """Total duration and size of one streamed answer (``RELAYGATE_STREAM_MAX_*``).
-
-    Checked per chunk: a stream that keeps trickling ends here; one that stalls
-    completely ends at the read timeout.
-    """
-
-    def __init__(self, max_seconds: float = 1800.0, max_bytes: int = 256 * 1024 * 1024) -> None:
-        self.max_seconds = max_seconds
-        self.max_bytes = max_bytes
-
-    def start(self) -> _StreamBudget:
-        return _StreamBudget(self, time.monotonic() + self.max_seconds)
-
-
-class _StreamBudget:
-    __slots__ = ("_bounds", "_deadline", "_left")
-
-    def __init__(self, bounds: StreamBounds, deadline: float) -> None:
-        self._bounds = bounds
-        self._deadline = deadline
-        self._left = bounds.max_bytes
-
-    def take(self, size: int) -> None:
-        self._left -= size
-        if self._left < 0:
-            raise ResponseTooLarge(f"the stream passed {self._bounds.max_bytes} bytes")
-        if time.monotonic() > self._deadline:
-            raise TimedOut(f"the stream ran longer than {self._bounds.max_seconds:g} s")
-
-
-async def read_at_most(reader: ResponseBodyReader, limit: int) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    while (chunk := await reader.read_chunk()) is not None:
-        size += len(chunk)
-        if size > limit:
-            raise ResponseTooLarge(f"the answer passed {limit} bytes")
-        parts.append(bytes(chunk))
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-class _PyreqwestHeaders:
-    """Headers as pyreqwest holds them; turned into Python pairs only when all are asked for
-    (most answers need one or two of them, by name).
-
-    pyreqwest raises ValueError for a value that is not visible ASCII (HTTP allows other
-    bytes; a hostile or sloppy upstream sends them): such a header is treated as absent,
-    never as a failure of the call."""
-
-    def __init__(self, response: Response) -> None:
-        self._map = response.headers
-        self._pairs: list[tuple[str, str]] | None = None
-
-    @property
-    def headers(self) -> list[tuple[str, str]]:
-        if self._pairs is None:
-            try:
-                self._pairs = list(self._map.items())
-            except ValueError:
-                names = dict.fromkeys(self._map)  # iteration repeats a name per value
-                self._pairs = [(name, value) for name in names for value in self._readable(name)]
-        return self._pairs
-
-    def _readable(self, name: str) -> list[str]:
-        try:
-            return self._map.getall(name)
-        except ValueError:
-            return []
-
-    def header(self, name: str) -> str | None:
-        try:
-            value = self._map.get(name)
-        except ValueError:
-            return None
-        return value if isinstance(value, str) else None
-
-
-class WholeBody:
-    """The body half of an ``UpstreamResponse`` whose body is already read whole."""
-
-    _body: bytes
-
-    async def read(self) -> bytes:
-        return self._body
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        yield self._body
-
-    async def aclose(self) -> None:
-        return None
-
-
-class _BufferedResponse(_PyreqwestHeaders, WholeBody):
-    """A response whose body pyreqwest already read whole."""
-
-    def __init__(self, response: Response, body: bytes) -> None:
-        super().__init__(response)
-        self.status = response.status
-        self._body = body
-
-
-class _StreamingResponse(_PyreqwestHeaders):
-    def __init__(self, request: StreamRequest, response: Response, bounds: StreamBounds) -> None:
-        super().__init__(response)
-        self._request = request
-        self._reader = response.body_reader
-        self.status = response.status
-        self._closed = False
-        self._bounds = bounds
-
-    async def read(self) -> bytes:
-        parts = [chunk async for chunk in self.chunks()]
-        return b"".join(parts)
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        limit = self._bounds.start()
-        try:
-            while True:
-                chunk = await self._reader.read_chunk()
-                if chunk is None:
-                    return
-                limit.take(len(chunk))
-                yield bytes(chunk)
-        except PyreqwestError as exc:
-            raise _translate(exc) from None
-
-    async def aclose(self) -> None:
-        if not self._closed:
-            self._closed = True
-            await self._request.__aexit__(None, None, None)
 
 
 _MAX_REMEMBERED_URLS = 4096
@@ -370,11 +199,11 @@ class PyreqwestTransport:
             # response unless told not to: that would hold back a stream's first events.
             request = builder.streamed_read_buffer_limit(0).build_streamed()
             streamed = await request.__aenter__()
-            return _StreamingResponse(request, streamed, self._stream_bounds)
+            return StreamingResponse(request, streamed, self._stream_bounds)
         except PyreqwestError as exc:
-            raise _translate(exc) from None
+            raise translated(exc) from None
 
-    async def _read_whole(self, builder: RequestBuilder) -> _BufferedResponse:
+    async def _read_whole(self, builder: RequestBuilder) -> BufferedResponse:
         """A unary answer, read up to ``max_body_bytes`` (a hostile upstream cannot fill memory)."""
         request = builder.streamed_read_buffer_limit(_UNARY_PREREAD).build_streamed()
         response = await request.__aenter__()
@@ -383,7 +212,7 @@ class PyreqwestTransport:
             if declared is not None and declared.isdigit() and int(declared) > self._max_body:
                 raise ResponseTooLarge(f"the answer declares {declared} bytes; the limit is {self._max_body}")
             body = await read_at_most(response.body_reader, self._max_body)
-            return _BufferedResponse(response, body)
+            return BufferedResponse(response, body)
         finally:
             await request.__aexit__(None, None, None)
 
