@@ -123,6 +123,14 @@ async def claim_items(
         .where(_of(experiment_id, target) & _claimable(now))
         .order_by(ITEMS.c.datapoint_id)
         .limit(limit)
+        # PostgreSQL: a concurrent claim's rows are passed over, not waited for and then
+        # found taken (which left this claim empty while items were pending); and the
+        # candidates are chosen once (a materialized CTE: as a plain subquery the LIMIT
+        # may be applied again as the update runs and claim more than ``limit``). SQLite
+        # writes one at a time and has no row locks: neither is rendered there.
+        .with_for_update(skip_locked=True)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     running = exists().where(
         (EXPERIMENTS.c.id == experiment_id)
@@ -131,7 +139,12 @@ async def claim_items(
     )
     claim = (
         update(ITEMS)
-        .where(_of(experiment_id, target) & ITEMS.c.datapoint_id.in_(candidates) & _claimable(now) & running)
+        .where(
+            _of(experiment_id, target)
+            & ITEMS.c.datapoint_id.in_(select(candidates.c.datapoint_id))
+            & _claimable(now)
+            & running
+        )
         .values(status="claimed", owner=owner, claim=token, lease_expires_at=now + lease)
         .returning(ITEMS.c.datapoint_id)
     )
