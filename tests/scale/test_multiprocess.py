@@ -86,8 +86,8 @@ def test_model_created_changed_disabled_deleted_on_a_is_routed_so_by_b(
 
     within(PROPAGATION_S, uses_new_default)
 
-    patch(workspace, model, enabled=False)
-    within(PROPAGATION_S, lambda: status(b, key, "fake/gpt-test") == 404)
+    patch(workspace, model, enabled=False)  # a disabled model says so: 403 model_disabled
+    within(PROPAGATION_S, lambda: status(b, key, "fake/gpt-test") == 403)
     patch(workspace, model, enabled=True)
     within(PROPAGATION_S, lambda: status(b, key, "fake/gpt-test") == 200)
 
@@ -248,7 +248,7 @@ def test_redis_down_routing_goes_on_and_redis_is_picked_up_again(
         assert ready.json()["checks"]["redis"].startswith("down")
     # Catalog changes still reach B, by polling the store.
     patch(workspace, first, enabled=False)
-    within(PROPAGATION_S, lambda: status(polled.b, key, "fake/gpt-test") == 404)
+    within(PROPAGATION_S, lambda: status(polled.b, key, "fake/gpt-test") == 403)
 
     polled.redis.restore()
     for server in polled.servers:

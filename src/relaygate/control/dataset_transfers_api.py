@@ -64,8 +64,9 @@ _IMPORT_BODY = {
 }
 _BODY_LOGGING_OFF = (
     "Datapoints from traffic are made from the request and answer bodies relaygate logs with each "
-    "router call, and body logging is off on this server. Turn it on with RELAYGATE_LOG_BODIES=1 "
-    "(and restart relaygate): calls made from then on can become datapoints."
+    "router call, and body logging is off for this workspace. Turn it on with PATCH "
+    "/v2/workspace/logging with log_bodies true (or Studio's Logs page; RELAYGATE_LOG_BODIES=1 "
+    "makes it the server's default): calls made from then on can become datapoints."
 )
 
 
@@ -214,7 +215,8 @@ async def from_traffic(
 ) -> dict[str, Any]:
     await found_dataset(request, principal, dataset_id)
     runtime = runtime_of(request)
-    if not runtime.settings.log_bodies:
+    logs = runtime.catalog.logs_bodies(principal.workspace_id)  # the workspace's own choice first
+    if not (logs or (logs is None and runtime.settings.log_bodies)):
         raise InvalidRequest(_BODY_LOGGING_OFF, code="body_logging_off")
     end = _utc(body.end) if body.end else utcnow()
     start = _utc(body.start) if body.start else end - DEFAULT_RANGE

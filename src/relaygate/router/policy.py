@@ -60,6 +60,8 @@ class OpenAttempt(Protocol):
 
 
 _FAILOVER_STATUSES = frozenset({408, 429})
+# Attempts a routing story keeps (retries x candidates can be many); the count stays exact.
+MAX_STORY = 32
 _MAX_BALANCER_GROUPS = 10_000
 
 
@@ -94,6 +96,11 @@ def retry_after(headers: Sequence[tuple[str, str]], now: float | None = None) ->
     return None
 
 
+def _failure_code(exc: TransportError) -> str:
+    """The routing story's word for an attempt that got no answer."""
+    return "upstream_timeout" if isinstance(exc, TimedOut) else "upstream_unreachable"
+
+
 def transport_failure(model: RoutableModel, exc: TransportError) -> RelaygateError:
     """The client learns which model failed and how; the upstream's address stays in our log."""
     log.warning("upstream of %s failed: %s", model.router_id, exc)
@@ -117,6 +124,19 @@ class RouteRecord:
     cache_ttl: int = 0
     discarded: list[dict[str, Any]] = field(default_factory=list)  # usage of answers asked for again
     limit_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # x-ratelimit-* of the call's key
+    # A routed call's attempts, as plain tuples (the usage event's ``attempt_log``):
+    # (router_model, upstream_model, status, error_code, ms, kind); None for a plain call,
+    # whose one attempt the event itself tells.
+    story: list[tuple[str, str, int, str | None, float, str]] | None = None
+
+    def note(self, model: RoutableModel, status: int, error: str | None, began: float, kind: str) -> None:
+        """One attempt of a routed call in its story (bounded: ``MAX_STORY``)."""
+        story = self.story
+        if story is None:
+            self.story = story = []
+        if len(story) < MAX_STORY:
+            elapsed = round((time.perf_counter() - began) * 1000, 3) if began else 0.0
+            story.append((model.router_id, model.model_id, status, error, elapsed, kind))
 
     def header_pairs(self) -> list[tuple[str, str]]:
         return [
@@ -181,11 +201,14 @@ class RoutePolicy:
         self._random = random.Random()
         self._turns: dict[tuple[str, tuple[str, ...]], int] = {}
 
-    def plan(self, routing: Mapping[str, Any], model: RoutableModel) -> RoutingPlan | None:
-        """The call's routing plan (400 on a bad field); None, at once, for a plain call."""
+    def plan(
+        self, routing: Mapping[str, Any], model: RoutableModel, allowed: frozenset[str] | None = None
+    ) -> RoutingPlan | None:
+        """The call's routing plan (400 on a bad field); None, at once, for a plain call.
+        ``allowed``: the caller key's allow-list, if it has one."""
         if not routing:
             return None
-        return parse_plan(routing, model, self._catalog)
+        return parse_plan(routing, model, self._catalog, allowed)
 
     def model_named(self, workspace_id: str, router_id: str) -> RoutableModel | None:
         return self._catalog.model(workspace_id, router_id)
@@ -279,10 +302,12 @@ class RoutePolicy:
         for index, model in enumerate(candidates):
             if not self.breakers.allow(model):
                 blocked.append(model)
+                record.note(model, 0, "circuit_open", 0.0, "skipped")
                 continue
             if last is not None:
                 await last.discard()
-            outcome = await self._try_candidate(plan, record, model, open_attempt)
+            kind = "fallback" if index else "first"
+            outcome = await self._try_candidate(plan, record, model, open_attempt, kind)
             if isinstance(outcome, _Failed):
                 last = outcome
                 continue
@@ -303,22 +328,26 @@ class RoutePolicy:
         record: RouteRecord,
         model: RoutableModel,
         open_attempt: OpenAttempt,
+        kind: str,
     ) -> UpstreamResponse | _Failed:
         timeout = self.timeout_for(model, plan)
         retry = 0
         while True:
             record.attempts += 1
             delay: float | None = None
+            began = time.perf_counter()
             try:
                 response = await self._attempt(model, open_attempt, timeout, prefetch=True)
             except TransportError as exc:
                 log.info("attempt %d at %s failed: %s", record.attempts, model.router_id, exc)
                 self.breakers.failed(model)
+                record.note(model, 0, _failure_code(exc), began, "retry" if retry else kind)
                 failed = _Failed(model, error=exc)
                 if retry < plan.retries:
                     delay = backoff_delay(retry, self._base, self._cap, self._random.random())
             else:
                 self.breakers.observe(model, response.status)
+                record.note(model, response.status, None, began, "retry" if retry else kind)
                 if response.status < 400 or not self._fails_over(plan, response.status):
                     return response
                 failed = _Failed(model, response=response)

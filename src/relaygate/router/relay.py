@@ -50,6 +50,7 @@ class Relayed:
     answer: dict[str, Any] | None = None  # a whole JSON answer, parsed (images, audio, estimates)
     text: StreamText | None = None  # a stream's bytes, kept (bounded) to count tokens if need be
     body: str | None = None  # the answer as body logging keeps it (off by default)
+    body_log: BodyLog | None = None  # set when the call's workspace logs bodies
     ttfb_ms: float | None = None
     overhead_ms: float | None = None
     # The client has the whole answer (a stream's end event went out): a disconnect noticed
@@ -120,19 +121,18 @@ class Reply:
 
 
 class Relay:
-    def __init__(self, max_sse_event_bytes: int, body_log: BodyLog | None) -> None:
+    def __init__(self, max_sse_event_bytes: int) -> None:
         self._max_sse_event_bytes = max_sse_event_bytes
-        self._body_log = body_log
 
     def keep(self, relayed: Relayed, body: bytes) -> None:
-        """The answer's text for the usage event, when body logging is on."""
-        if self._body_log is not None:
-            relayed.body = self._body_log.text(body)
+        """The answer's text for the usage event, when the call's workspace logs bodies."""
+        if relayed.body_log is not None:
+            relayed.body = relayed.body_log.text(body)
 
     def keep_stream(self, relayed: Relayed, text: StreamText) -> None:
         """``keep`` for an answer sent in pieces (kept bounded as it went)."""
-        if self._body_log is not None:
-            relayed.body = self._body_log.text(text.kept, text.seen)
+        if relayed.body_log is not None:
+            relayed.body = relayed.body_log.text(text.kept, text.seen)
 
     async def relay(self, reply: Reply, stream: bool, started: float, upstream_started: float) -> None:
         """Send the response on, filling ``reply.relayed``; ``stream``: the client asked for one.
@@ -242,8 +242,8 @@ class Relay:
             # Noted before the await: a client that hangs up after [DONE] cancels the call
             # while the upstream's end is still on its way, and the usage is complete already.
             relayed.usage = relay.usage
-            if self._body_log is not None:
-                relayed.body = self._body_log.text(text.kept, text.seen)
+            if relayed.body_log is not None:
+                relayed.body = relayed.body_log.text(text.kept, text.seen)
             await response.aclose()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -258,8 +258,8 @@ class Relay:
             }
         )
         relayed.status = response.status
-        if self._body_log is not None:
-            relayed.body = self._body_log.untold("binary answer", None)
+        if relayed.body_log is not None:
+            relayed.body = relayed.body_log.untold("binary answer", None)
         try:
             await relay_bytes(response, send)
         except TransportError as exc:

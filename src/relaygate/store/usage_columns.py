@@ -27,7 +27,7 @@ class UsageTable:
 
 EVENTS = UsageTable(
     name="usage_events",
-    json_columns=frozenset({"thread_tags", "request_metadata", "documents"}),
+    json_columns=frozenset({"thread_tags", "request_metadata", "documents", "attempt_log"}),
     timestamp_columns=frozenset({"created_at"}),
     store_defaults={
         "cached_tokens": 0,
