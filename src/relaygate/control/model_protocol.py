@@ -6,16 +6,15 @@ nullable fields are sent, ``null`` included; its optional fields only when relay
 a value (``Omittable``, see ``api_object``). Fields relaygate has no value for at all (``model_developer``,
 ``model_family``, most of ``metadata``) are not declared. ``router_id``, the upstream key's
 ``api_key_hint``, ``metadata.max_tokens``, ``temperature``, ``validation`` and
-``circuit_breaker`` are relaygate's own additions.
+``circuit_breaker`` and ``health`` (``health_protocol``) are relaygate's own additions.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from relaygate.vocab import CircuitState
-
 from .api_object import ApiObject, Omittable
+from .health_protocol import CircuitBreaker, HealthSummary
 
 
 class Price(ApiObject):
@@ -55,17 +54,6 @@ class ModelConfiguration(ApiObject):
     should_use_beta_features: Omittable[bool] = None
     # Without supports_strict_tool: "emulate" (the default: relaygate checks strict schemas) or "reject".
     strict_mode: Omittable[str] = None
-
-
-class CircuitBreaker(ApiObject):
-    """This process's breaker for the model's upstream (``GET /v2/models/{id}`` only)."""
-
-    state: CircuitState
-    consecutive_failures: int
-    opened_total: int
-    retry_in_s: Omittable[float] = None  # only while open: seconds until a probe request may go
-    failure_threshold: int
-    cooldown_s: float
 
 
 class ModelMetadata(ApiObject):
@@ -149,6 +137,8 @@ class ModelObject(ApiObject):
     refId: str
     updated: str
     router_id: str
+    # relaygate's own: the live health state (control/health_rules.py), in lists and detail.
+    health: Omittable[HealthSummary] = None
 
 
 class ModelList(ApiObject):

@@ -13,8 +13,8 @@ from typing import Any
 
 from relaygate.store.records import Model
 
+from .health_protocol import CircuitBreaker, HealthSummary
 from .model_protocol import (
-    CircuitBreaker,
     ModelConfiguration,
     ModelMetadata,
     ModelObject,
@@ -155,8 +155,11 @@ def _configuration(model: Model) -> ModelConfiguration:
     ).model_copy(update=passed)
 
 
-def model_object(model: Model, circuit_breaker: dict[str, Any] | None = None) -> ModelObject:
-    """The model object; ``circuit_breaker`` (a breaker's state) is shown under ``metadata`` when given."""
+def model_object(
+    model: Model, circuit_breaker: dict[str, Any] | None = None, health: HealthSummary | None = None
+) -> ModelObject:
+    """The model object; ``circuit_breaker`` (a breaker's state) is shown under ``metadata`` and
+    ``health`` (its live state) at the top level, when given."""
     breaker = CircuitBreaker.model_validate(circuit_breaker) if circuit_breaker is not None else None
     return ModelObject(
         configuration=_configuration(model),
@@ -185,4 +188,5 @@ def model_object(model: Model, circuit_breaker: dict[str, Any] | None = None) ->
         refId=model.router_id,
         updated=_timestamp(model.updated_at),
         router_id=model.router_id,
+        health=health,
     )

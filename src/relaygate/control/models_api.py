@@ -19,6 +19,7 @@ from relaygate.store.records import Model
 from relaygate.upstream.probe_findings import Check, CheckListener
 
 from .auth import admin, runtime_of
+from .health_protocol import ModelHealth, ModelSettingsUpdate
 from .model_protocol import ModelDeleted, ModelList, ModelObject
 from .model_view import model_object
 from .schemas import CredentialsCheck, ModelCreate, ModelUpdate
@@ -109,16 +110,56 @@ async def validate_credentials(body: CredentialsCheck, request: Request, princip
 
 @router.get("", summary="List this workspace's models")
 async def list_models(request: Request, principal: Admin) -> ModelList:
-    models = await runtime_of(request).models.list(principal.workspace_id)
-    return ModelList(object="list", data=[model_object(model) for model in models])
+    runtime = runtime_of(request)
+    models = await runtime.models.list(principal.workspace_id)
+    health = await runtime.health.summaries(principal.workspace_id, models)
+    return ModelList(
+        object="list",
+        data=[model_object(model, runtime.breakers.state_of(model.id), health[model.id]) for model in models],
+    )
+
+
+async def _with_health(request: Request, model: Model) -> ModelObject:
+    """The model object with relaygate's own additions to the seeds/003 object: this
+    process's breaker for the upstream and the live health summary."""
+    runtime = runtime_of(request)
+    health = await runtime.health.summaries(model.workspace_id, [model])
+    return model_object(model, runtime.breakers.state_of(model.id), health[model.id])
 
 
 @router.get("/{model_id}", summary="Get one model")
 async def get_model(model_id: str, request: Request, principal: Admin) -> ModelObject:
+    return await _with_health(request, await runtime_of(request).models.get(principal.workspace_id, model_id))
+
+
+@router.patch(
+    "/{model_id}",
+    summary="Change a model's settings that need no new probe (its periodic health check)",
+    description="`health_check: {enabled, interval_seconds}` (at least 30 s): relaygate then calls the "
+    "model every interval (GET /models and the type's cheapest real call, a 1-token chat for a chat "
+    "model), keeps the last results and counts them in its health state. One process runs each check.",
+)
+async def update_model_settings(
+    model_id: str, body: ModelSettingsUpdate, request: Request, principal: Admin
+) -> ModelObject:
     runtime = runtime_of(request)
     model = await runtime.models.get(principal.workspace_id, model_id)
-    # relaygate's own addition to the seeds/003 object: this process's breaker for the upstream.
-    return model_object(model, circuit_breaker=runtime.breakers.state_of(model.id))
+    setting = await runtime.health.set_check(model, body.health_check)
+    if setting.enabled:
+        runtime.health_checks.wake()
+    return await _with_health(request, model)
+
+
+@router.get(
+    "/{model_id}/health",
+    summary="A model's live health",
+    description="State (ok, degraded, failing, breaker_open, unknown) with its reasons, calls, errors, "
+    "error rate and p50/p95 latency over the last 5 minutes and 24 hours, the last success and the "
+    "last error (of a call or a health check), the circuit breaker and the kept health check results.",
+)
+async def get_model_health(model_id: str, request: Request, principal: Admin) -> ModelHealth:
+    runtime = runtime_of(request)
+    return await runtime.health.health(await runtime.models.get(principal.workspace_id, model_id))
 
 
 @router.delete(

@@ -64,6 +64,18 @@ class ProcessGauges:
     cache_entries: int
     cache_bytes: int
     breakers: Sequence[BreakerGauge]
+    model_health: Sequence[HealthGauge] = ()
+
+
+class HealthGauge(Protocol):
+    """One model's health state (``control/health_rules.py``), as far as /metrics shows it."""
+
+    @property
+    def workspace_id(self) -> str: ...
+    @property
+    def router_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...  # unknown | ok | degraded | failing | breaker_open
 
 
 class GaugeSource(Protocol):
@@ -71,6 +83,7 @@ class GaugeSource(Protocol):
 
 
 _BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
+_HEALTH_STATES = {"unknown": 0, "ok": 1, "degraded": 2, "failing": 3, "breaker_open": 4}
 
 
 class _ProcessCollector(Collector):
@@ -120,6 +133,14 @@ class _ProcessCollector(Collector):
                 [breaker.workspace_id, breaker.router_id], _BREAKER_STATES.get(breaker.state, 0)
             )
         yield breakers
+        health = GaugeMetricFamily(
+            "relaygate_model_health",
+            "Model health: 0 unknown, 1 ok, 2 degraded, 3 failing, 4 breaker open (refreshed every 15 s)",
+            labels=["workspace", "model"],
+        )
+        for model in now.model_health:
+            health.add_metric([model.workspace_id, model.router_id], _HEALTH_STATES.get(model.state, 0))
+        yield health
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

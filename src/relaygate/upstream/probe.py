@@ -159,9 +159,20 @@ class Prober:
             async with asyncio.timeout(self._timeout):
                 await self._steps(run, base, api_key, model_id, model_type, full)
         except TimeoutError:
-            await run.add(self._timed_out())
+            await run.add(self._timed_out(run, base))
         if run.report.failed is None:
             await self._claims(run, base, api_key, model_id, model_type, claims or {}, full)
+        return run.report
+
+    async def health_check(self, base_url: str, api_key: str, model_id: str, model_type: str) -> ProbeReport:
+        """A periodic health check: ``GET /models``, then the type's cheapest real call (a
+        one-token chat, say); no capability checks."""
+        run = _Run(None, (api_key,))
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._steps(run, base_url.rstrip("/"), api_key, model_id, model_type)
+        except TimeoutError:
+            await run.add(self._timed_out(run, base_url.rstrip("/")))
         return run.report
 
     async def check_access(self, base_url: str, api_key: str) -> ProbeReport:
@@ -176,11 +187,21 @@ class Prober:
                     await run.add(reached(status, ms))
                     await self._judge_listing(run, status, body, model_id=None)
         except TimeoutError:
-            await run.add(self._timed_out())
+            await run.add(self._timed_out(run, base))
         return run.report
 
-    def _timed_out(self) -> Check:
-        return Check("timeout", "failed", f"the probe did not finish within {self._timeout:g} s")
+    def _timed_out(self, run: _Run, base: str) -> Check:
+        """The failed check of the step that was waiting: connectivity until the upstream answered
+        ``GET /models`` (a hanging upstream: the base URL's fault), else the test call."""
+        limit = f"{self._timeout:g} s"
+        if not any(check.name == "connectivity" for check in run.report.checks):
+            return Check(
+                "connectivity",
+                "failed",
+                f"timed out: {base} accepted the connection but did not answer GET /models within {limit} "
+                "(is the server overloaded or stuck, or is this the right address?)",
+            )
+        return Check("capability", "failed", f"timed out: the test call got no answer within {limit}")
 
     async def _listing(self, run: _Run, base: str, api_key: str) -> tuple[int, bytes, float] | None:
         """``GET /models``: its status, body and time, or None with a failed connectivity check."""
@@ -226,7 +247,7 @@ class Prober:
         if status == 404 and request is not None:
             # No listing: the minimal call tells a server without /models from a wrong path.
             early = await self._try_call(base, api_key, request)
-            if wrong_path(early):
+            if wrong_path(early, model_id):
                 await run.add(Check("connectivity", "failed", wrong_path_message(base, request[0])))
                 return
         await run.add(reached(status, ms))

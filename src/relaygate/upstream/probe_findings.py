@@ -102,19 +102,40 @@ def unreachable(base: str, exc: TransportError) -> str:
     return f"connecting to {base} failed: {reasons.get(cause, str(exc))}"
 
 
-def wrong_path(answer: Answer) -> bool:
-    """A 404 that is not about the model: the route itself is missing (e.g. no ``/v1``)."""
+def _error_code(body: bytes) -> object:
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    return error.get("code") if isinstance(error, dict) else None
+
+
+def wrong_path(answer: Answer, model_id: str = "") -> bool:
+    """A 404 that is not about the model: the route itself is missing (e.g. no ``/v1``, or
+    a base URL that already ends in ``/chat/completions``). A path the upstream quotes back
+    (``Invalid URL (POST /v1/models/chat/completions)``) does not make it about the model."""
     if isinstance(answer, TransportError) or answer[0] != 404:
         return False
-    return "model" not in quote_upstream(answer[0], answer[1]).lower()
+    if _error_code(answer[1]) == "model_not_found":
+        return False
+    quoted = quote_upstream(answer[0], answer[1]).lower()
+    if model_id and model_id.lower() in quoted:
+        return False
+    return "model" not in " ".join(word for word in quoted.split() if "/" not in word)
+
+
+_ENDPOINT_SUFFIXES = ("/chat/completions", "/completions", "/embeddings", "/models", "/responses")
 
 
 def wrong_path_message(base: str, path: str) -> str:
-    hint = (
-        "check the path after the host"
-        if base.endswith("/v1")
-        else f"OpenAI-compatible servers usually serve under /v1 (try {base}/v1)"
-    )
+    suffix = next((end for end in _ENDPOINT_SUFFIXES if base.endswith(end)), None)
+    if suffix is not None:
+        hint = f"the base URL is the API root, without the endpoint (try {base[: -len(suffix)]})"
+    elif base.endswith("/v1"):
+        hint = "check the path after the host"
+    else:
+        hint = f"OpenAI-compatible servers usually serve under /v1 (try {base}/v1)"
     return (
         f"the upstream answered HTTP 404 at {base}/models and at {base}{path}: is the base URL right? {hint}"
     )

@@ -127,9 +127,17 @@ export function checklist({ idle = '' } = {}) {
       replace(summary);
     },
     fail(error) {
-      apply(error?.validation?.checks);
+      const checks = error?.validation?.checks ?? [];
+      apply(checks);
       closeOpenRows();
-      status.textContent = 'Validation failed.';
+      if (!checks.length) {
+        // Refused before any check ran (a field, a name already taken, the server away): say so,
+        // not that a validation failed.
+        status.textContent = 'Not validated: nothing was checked.';
+        replace(summary);
+        return;
+      }
+      status.textContent = checks.some((check) => check.status === 'failed') ? 'Validation failed.' : 'Validation stopped.';
       replace(summary, h('div', { class: 'notice notice-error', role: 'alert' }, h('p', null, failureSummary(error))));
     },
     /** Show a stored report (no live narration). */

@@ -3,7 +3,8 @@
 import { api, send, sendWithProgress } from '../api.js';
 import { checklist } from '../checks.js';
 import { h, replace } from '../dom.js';
-import { DASH, dateTime, money } from '../format.js';
+import { DASH, dateTime, money, relativeTime } from '../format.js';
+import { healthBadge, healthCard } from '../health-view.js';
 import { CAPABILITIES, createBody, patchBody, regionLabel, typeLabel, valuesFromModel } from '../model-rules.js';
 import { modelForm } from '../model-form.js';
 import { snippets } from '../snippets.js';
@@ -81,13 +82,20 @@ function overview(model) {
   ];
 }
 
+/** A validation is the result of one past check: its status with when it ran (the Health card is live). */
+function validationStatus(status, validation) {
+  const when = validation?.validated_at;
+  replace(status, statusBadge(validation?.status),
+    when ? h('span', { class: 'muted' }, ' checked ', h('time', { datetime: when, title: dateTime(when) }, relativeTime(when)), ` (${dateTime(when)})`) : null,
+    validation?.status ? h('p', { class: 'validation-note' }, 'The result of that check, kept until the next one. The Health card shows how the model is doing now.') : null);
+}
+
 function validationCard(model, signal) {
   const checks = checklist();
   const status = h('div', { class: 'validation-status' });
   const button = h('button', { type: 'button', class: 'button' }, 'Re-validate');
   const showReport = (validation) => {
-    replace(status, statusBadge(validation?.status),
-      validation?.validated_at ? h('span', { class: 'muted' }, ` ${dateTime(validation.validated_at)}`) : null);
+    validationStatus(status, validation);
     checks.show(validation);
   };
   showReport(model.metadata?.validation);
@@ -100,11 +108,11 @@ function validationCard(model, signal) {
         method: 'POST', signal, onEvent: (progress) => { if (progress.event === 'check') checks.update(progress.data); },
       });
       const validation = updated?.metadata?.validation;
-      replace(status, statusBadge(validation?.status), h('span', { class: 'muted' }, ` ${dateTime(validation?.validated_at)}`));
+      validationStatus(status, validation);
       checks.finish(validation);
     } catch (error) {
       if (error?.name === 'AbortError') return;
-      replace(status, statusBadge('failed'));
+      if (error.validation) validationStatus(status, error.validation);
       checks.fail(error);
     } finally {
       button.disabled = false;
@@ -172,12 +180,13 @@ function renderView(ctx, model) {
     pageHeader(model.display_name, { breadcrumb: breadcrumb(model), actions }),
     h('div', { class: 'header-meta' }, routerId,
       model.enabled === false ? badge('Disabled', 'neutral') : badge('Enabled', 'success'),
+      model.health ? h('span', { class: 'health-meta' }, h('span', { class: 'visually-hidden' }, 'Health: '), healthBadge(model.health.state)) : null,
       badge(typeLabel(model.model_type), 'info'),
       h('span', { class: 'muted' }, priceText(model))),
     errorSlot,
     h('div', { class: 'detail-grid' },
       h('div', { class: 'detail-main' }, overview(model)),
-      h('div', { class: 'detail-side' }, validationCard(model, signal))),
+      h('div', { class: 'detail-side' }, healthCard(model, signal), validationCard(model, signal))),
     codeCard(model));
 }
 
@@ -187,17 +196,18 @@ function renderEdit(ctx, model) {
   const original = createBody(initial);
   const form = modelForm({ values: initial, mode: 'edit', apiKeyHint: model.configuration?.api_key_hint });
   const checks = checklist({ idle: 'Saving a change to the base URL, API key, model ID or type validates the connection again.' });
-  const submit = h('button', { type: 'submit', class: 'button button-primary' }, 'Save changes');
+  // As on Add model: the submit button after the validation steps (tied to the form by its id).
+  const submit = h('button', { type: 'submit', class: 'button button-primary', form: 'edit-model-form' }, 'Save changes');
   const formStatus = h('p', { class: 'form-status', role: 'status', 'aria-live': 'polite' });
-  const formEl = h('form', { class: 'form', novalidate: true, 'aria-label': `Edit ${model.display_name}` },
-    form.el,
-    h('div', { class: 'form-actions' }, submit, h('a', { class: 'button', href: studioPath(model.id) }, 'Cancel'), formStatus));
+  const formEl = h('form', { id: 'edit-model-form', class: 'form', novalidate: true, 'aria-label': `Edit ${model.display_name}` }, form.el);
 
   main.append(
     pageHeader(`Edit ${model.display_name}`, { breadcrumb: breadcrumb(model, 'Edit') }),
-    h('div', { class: 'with-side-panel' }, formEl,
+    h('div', { class: 'with-side-panel model-form-layout' }, formEl,
       h('aside', { class: 'side-panel', 'aria-labelledby': 'validation-title' },
-        h('div', { class: 'card' }, h('h2', { id: 'validation-title' }, 'Validation'), checks.el))));
+        h('div', { class: 'card' }, h('h2', { id: 'validation-title' }, 'Validation'), checks.el)),
+      h('div', { class: 'model-form-footer' },
+        h('div', { class: 'form-actions' }, submit, h('a', { class: 'button', href: studioPath(model.id) }, 'Cancel'), formStatus))));
 
   formEl.addEventListener('input', () => { if (!submit.disabled) formStatus.textContent = ''; });
   formEl.addEventListener('submit', async (event) => {

@@ -2,7 +2,8 @@
 
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
-import { DASH, dateTime, money } from '../format.js';
+import { DASH, dateTime, money, relativeTime } from '../format.js';
+import { healthCell } from '../health-view.js';
 import { MODEL_TYPES, regionLabel, typeLabel } from '../model-rules.js';
 import { selectInput, textInput } from '../forms.js';
 import { badge, emptyState, notice, pageHeader, statusBadge } from '../ui.js';
@@ -54,6 +55,14 @@ function matches(model, text, type) {
   return text.toLowerCase().split(/\s+/).every((word) => haystack.includes(word));
 }
 
+/** The last validation is a past check: its result with when it ran, never a live state. */
+export function validationCell(validation) {
+  if (!validation?.status) return statusBadge(null);
+  const when = validation.validated_at;
+  return [statusBadge(validation.status, when ? `Validated ${dateTime(when)}` : undefined),
+    when ? h('span', { class: 'cell-note' }, h('time', { datetime: when, title: dateTime(when) }, relativeTime(when))) : null];
+}
+
 function modelRow(model) {
   const validation = model.metadata?.validation;
   const detail = `/studio/models/${encodeURIComponent(model.id)}`;
@@ -61,14 +70,14 @@ function modelRow(model) {
     h('td', null, h('a', { href: detail, class: 'strong-link' }, model.display_name || model.model_id)),
     h('td', null, h('code', null, model.router_id ?? DASH)),
     h('td', null, typeLabel(model.model_type)),
-    h('td', null, model.provider ?? DASH),
-    h('td', null, regionLabel(model.configuration?.region) || DASH),
-    h('td', null, statusBadge(validation?.status, validation?.validated_at ? `Validated ${dateTime(validation.validated_at)}` : undefined)),
+    h('td', null, model.provider ?? DASH, h('span', { class: 'cell-note' }, regionLabel(model.configuration?.region) || DASH)),
+    h('td', { class: 'health-cell' }, healthCell(model.health)),
+    h('td', null, validationCell(validation)),
     h('td', { class: 'num' }, priceText(model)),
     h('td', null, model.enabled === false ? badge('Disabled', 'neutral') : badge('Enabled', 'success')));
 }
 
-const COLUMNS = ['Name', 'Router ID', 'Type', 'Provider', 'Region', 'Validation', 'Prices (per 1M tokens)', 'Status'];
+const COLUMNS = ['Name', 'Router ID', 'Type', 'Provider · region', 'Health (live)', 'Last validation', 'Price per 1M', 'Status'];
 
 export async function render({ main, query, signal }) {
   const search = textInput({ type: 'search', value: query.get('q') ?? '', placeholder: 'Name, router id, provider…' });
@@ -79,7 +88,7 @@ export async function render({ main, query, signal }) {
   const body = h('tbody');
   const table = h('table', { class: 'table' },
     h('caption', { class: 'visually-hidden' }, 'Models of this workspace'),
-    h('thead', null, h('tr', null, COLUMNS.map((name) => h('th', { scope: 'col', class: name.startsWith('Prices') ? 'num' : null }, name)))),
+    h('thead', null, h('tr', null, COLUMNS.map((name) => h('th', { scope: 'col', class: name.startsWith('Price') ? 'num' : null }, name)))),
     body);
   const content = h('div', { class: 'table-wrap table-reserve' }, table);
 
