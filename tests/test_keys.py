@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from relaygate.control.key_issuing import key_object
 from relaygate.store.records import ApiKey
@@ -14,7 +15,7 @@ from support.server import Workspace
 CREATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def _key(**fields: datetime) -> ApiKey:
+def _key(**fields: Any) -> ApiKey:
     return ApiKey("k-1", "w-1", "svc", "router", "digest", "rg-abc", CREATED, **fields)
 
 

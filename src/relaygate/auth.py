@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from relaygate.asgi import header
 from relaygate.catalog import Catalog, Principal
@@ -93,6 +94,8 @@ async def authenticate(catalog: Catalog, scope: Scope, throttle: AuthThrottle | 
         key_hash = hashlib.sha256(token.strip()).hexdigest()
         principal = catalog.principal(key_hash)
         if principal is not None:
+            if principal.expires_at is not None and time.time() >= principal.expires_at:
+                raise _expired(principal.expires_at)
             return principal
     if throttle is not None:
         throttle.check(scope)
@@ -101,4 +104,15 @@ async def authenticate(catalog: Catalog, scope: Scope, throttle: AuthThrottle | 
         if throttle is not None:
             throttle.failed(scope)
         raise AuthenticationFailed("Incorrect API key provided. Use a relaygate key of this server.")
+    if principal.expires_at is not None and time.time() >= principal.expires_at:
+        raise _expired(principal.expires_at)
     return principal
+
+
+def _expired(expires_at: float) -> AuthenticationFailed:
+    """A known key past its expiry: said as such (it is not a guess, so the brake does not count it)."""
+    when = datetime.fromtimestamp(expires_at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return AuthenticationFailed(
+        f"This API key expired at {when}. Ask an admin of the workspace for a new key or a later expiry.",
+        code="api_key_expired",
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from relaygate.control.key_protocol import ApiKeyObject
@@ -12,7 +14,14 @@ from relaygate.vocab import KEY_ROLES
 
 
 async def issue_key(
-    engine: AsyncEngine, workspace_id: str, *, role: str, name: str, secret: str | None = None
+    engine: AsyncEngine,
+    workspace_id: str,
+    *,
+    role: str,
+    name: str,
+    secret: str | None = None,
+    expires_at: datetime | None = None,
+    allowed_models: list[str] | None = None,
 ) -> tuple[ApiKey, str]:
     """Store a new key (or the given ``secret``, for bootstrap) and return it with its secret."""
     if role not in KEY_ROLES:
@@ -26,6 +35,8 @@ async def issue_key(
         key_hash=hash_api_key(secret),
         prefix=display_prefix(secret),
         created_at=utcnow(),
+        expires_at=expires_at,
+        allowed_models=None if allowed_models is None else tuple(allowed_models),
     )
     await repository.insert_key(engine, record)
     return record, secret

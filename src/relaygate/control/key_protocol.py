@@ -21,6 +21,14 @@ class KeyBudgetView(ApiObject):
     expires_at: Omittable[str] = None
 
 
+class KeyRefusals(ApiObject):
+    """The key's calls refused with 429 since ``since`` (its budget's period start, else 24 h ago)."""
+
+    since: str
+    budget: int  # insufficient_quota: a budget (the key's, its identity's or the workspace's)
+    rate_limit: int  # rate_limit_exceeded: a per-minute limit
+
+
 class ApiKeyObject(ApiObject):
     id: str
     object: Literal["api_key"]
@@ -30,9 +38,13 @@ class ApiKeyObject(ApiObject):
     workspace_id: str
     created: str
     last_used_at: Omittable[str] = None
+    expires_at: Omittable[str] = None  # the key stops authenticating then
+    expired: bool = False
+    allowed_models: Omittable[list[str]] = None  # absent: every model of the workspace
     revoked: bool
     limits: KeyLimitsView
     budget: Omittable[KeyBudgetView] = None
+    refusals: Omittable[KeyRefusals] = None
     key: Omittable[str] = None  # the secret: in the answer that created the key only
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -142,6 +143,12 @@ class CredentialsCheck(BaseModel):
     subtype: OptionalText128 = None
 
 
+# A key's allow-list: the router ids it may call (null: every model of its workspace).
+AllowedModels = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=260)]] | None, Field(default=None, max_length=1000)
+]
+
+
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -149,12 +156,17 @@ class ApiKeyCreate(BaseModel):
     role: KeyRole = "router"
     limits: KeyLimits | None = None
     budget: BudgetSpec | None = None
+    expires_at: datetime | None = None  # the key stops authenticating then
+    allowed_models: AllowedModels = None
 
 
 class ApiKeyUpdate(BaseModel):
-    """Only the fields sent change; ``budget: null`` removes the key's budget."""
+    """Only the fields sent change; ``budget: null`` removes the key's budget, ``expires_at:
+    null`` its expiry, ``allowed_models: null`` its allow-list."""
 
     model_config = ConfigDict(extra="forbid")
 
     limits: KeyLimits | None = None
     budget: BudgetSpec | None = None
+    expires_at: datetime | None = None
+    allowed_models: AllowedModels = None

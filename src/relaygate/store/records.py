@@ -62,6 +62,8 @@ class ApiKey:
     created_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    expires_at: datetime | None = None  # stops authenticating then (None: never)
+    allowed_models: tuple[str, ...] | None = None  # router ids it may call (None: all)
 
     @property
     def revoked(self) -> bool:

@@ -76,6 +76,8 @@ def _key(row: RowMapping) -> ApiKey:
         created_at=aware(row["created_at"]) or utcnow(),
         revoked_at=aware(row["revoked_at"]),
         last_used_at=aware(row["last_used_at"]),
+        expires_at=aware(row["expires_at"]),
+        allowed_models=None if row["allowed_models"] is None else tuple(row["allowed_models"]),
     )
 
 
@@ -132,7 +134,10 @@ async def list_workspaces(engine: AsyncEngine) -> list[Workspace]:
 async def insert_key(engine: AsyncEngine, key: ApiKey) -> ApiKey:
     try:
         async with engine.begin() as conn:
-            await conn.execute(insert(tables.api_keys).values(**asdict(key)))
+            values = asdict(key)
+            if key.allowed_models is not None:
+                values["allowed_models"] = list(key.allowed_models)
+            await conn.execute(insert(tables.api_keys).values(**values))
             await _bump(conn)
     except IntegrityError as exc:
         raise DuplicateError("that key already exists") from exc
@@ -179,6 +184,21 @@ async def revoke_key(engine: AsyncEngine, workspace_id: str, key_id: str) -> Api
         if row._mapping["revoked_at"] is None:
             await conn.execute(update(table).where(where).values(revoked_at=utcnow()))
             await _bump(conn)
+        row = (await conn.execute(select(table).where(where))).first()
+    return _key(row._mapping) if row else None
+
+
+async def set_key_access(
+    engine: AsyncEngine, workspace_id: str, key_id: str, fields: dict[str, Any]
+) -> ApiKey | None:
+    """Change a key's ``expires_at`` and/or ``allowed_models`` (a list of router ids, or None)."""
+    table = tables.api_keys
+    where = in_workspace(table, workspace_id, key_id)
+    async with engine.begin() as conn:
+        if fields:
+            result = await conn.execute(update(table).where(where).values(**fields))
+            if result.rowcount:
+                await _bump(conn)
         row = (await conn.execute(select(table).where(where))).first()
     return _key(row._mapping) if row else None
 

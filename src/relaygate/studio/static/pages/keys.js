@@ -1,14 +1,16 @@
-// API keys: create one (its secret shown once), see each key's last use, limits and budget, revoke.
+// API keys: create one (its secret shown once), see each key's last use, limits, budget (spent
+// this period, refusals) and expiry; edit a key's limits, budget, expiry and allowed models; revoke.
 
 import { api, send } from '../api.js';
+import { budgetBlock } from '../budget-view.js';
 import { h, replace } from '../dom.js';
-import { DASH, compact, dateTime, money, relativeTime, shortDate } from '../format.js';
+import { DASH, compact, dateTime, relativeTime, shortDate } from '../format.js';
 import { field, liveValidation, selectInput, showErrors, textInput } from '../forms.js';
 import { adminKey, signOut } from '../session.js';
 import { badge, confirmDialog, copyButton, emptyState, notice, pageHeader, setFlash } from '../ui.js';
+import { editKeyDialog } from '../key-edit.js';
 
 const PERIODS = [['day', 'per day'], ['week', 'per week'], ['month', 'per month'], ['total', 'in total']];
-const PERIOD_WORDS = Object.fromEntries(PERIODS);
 const MAX_LENGTH = 128;
 
 function limitsText(limits) {
@@ -18,19 +20,18 @@ function limitsText(limits) {
   return parts.length ? parts.join(' · ') : 'None';
 }
 
-function budgetCell(budget) {
-  if (!budget) return 'None';
-  // The figures admission decides on: settled spend, and what calls in flight reserved.
-  const spent = budget.spent_usd ?? 0;
-  const reserved = budget.reserved_usd ?? 0;
-  const share = budget.amount_usd > 0 ? Math.min(1, spent / budget.amount_usd) : 0;
-  const meter = h('meter', { min: '0', max: '1', value: String(share), low: '0.7', high: '0.9', optimum: '0', class: 'budget-meter',
-    'aria-label': `${Math.round(share * 100)}% of the budget spent` });
-  return h('div', { class: 'budget' },
-    h('span', null, `${money(spent)} of ${money(budget.amount_usd)} ${PERIOD_WORDS[budget.period] ?? budget.period ?? ''}`),
-    meter,
-    reserved > 0 ? h('span', { class: 'muted small' }, `${money(reserved)} reserved by calls in flight`) : null,
-    budget.expires_at ? h('span', { class: 'muted small' }, `until ${shortDate(budget.expires_at)}`) : null);
+function limitsCell(key) {
+  const models = key.allowed_models;
+  return h('div', { class: 'cell-stack' },
+    h('span', null, limitsText(key.limits)),
+    models ? h('span', { class: 'muted small' }, models.length === 1 ? `Only ${models[0]}` : `Only ${models.length} models`) : null);
+}
+
+function statusCell(key) {
+  if (key.revoked) return badge('Revoked', 'danger');
+  if (key.expired) return h('div', { class: 'cell-stack' }, badge('Expired', 'danger'), h('span', { class: 'muted small' }, shortDate(key.expires_at)));
+  return h('div', { class: 'cell-stack' }, badge('Active', 'success'),
+    key.expires_at ? h('span', { class: 'muted small', title: dateTime(key.expires_at) }, `Expires ${shortDate(key.expires_at)}`) : null);
 }
 
 function isSignedInKey(key) {
@@ -51,6 +52,7 @@ function createForm(onCreated) {
     amount_usd: field({ name: 'amount_usd', label: 'Budget (USD)', control: textInput({ type: 'number', placeholder: 'No budget', inputmode: 'decimal' }), hint: 'Refused once spent.' }),
     period: field({ name: 'period', label: 'Budget period', control: selectInput(PERIODS.map(([v, l]) => [v, l[0].toUpperCase() + l.slice(1)]), { value: 'month' }), hint: 'When spending resets.' }),
     expires_at: field({ name: 'expires_at', label: 'Budget ends', control: textInput({ type: 'date' }), hint: 'Last day it applies.' }),
+    key_expires_at: field({ name: 'key_expires_at', label: 'Key expires', control: textInput({ type: 'datetime-local' }), hint: 'Empty: never. After it: HTTP 401.' }),
   };
   for (const name of ['requests_per_minute', 'tokens_per_minute']) {
     fields[name].control.min = '1';
@@ -75,6 +77,7 @@ function createForm(onCreated) {
       return Number.isFinite(n) && n >= 0 && n <= 1e9 ? '' : 'Enter an amount of 0 or more (USD), or leave it empty.';
     }
     if (name === 'expires_at' && text !== '' && value('amount_usd') === '') return 'Set a budget amount for this end date to apply.';
+    if (name === 'key_expires_at' && text !== '' && !(new Date(text) > new Date())) return 'Choose a time in the future, or leave it empty.';
     return '';
   };
   liveValidation(fields, check);
@@ -85,8 +88,8 @@ function createForm(onCreated) {
   const form = h('form', { class: 'card key-form', novalidate: true, 'aria-labelledby': 'create-key-title' },
     h('h2', { id: 'create-key-title', tabindex: '-1' }, 'Create a key'),
     h('div', { class: 'grid-4' }, fields.name.el, fields.role.el, fields.requests_per_minute.el, fields.tokens_per_minute.el),
-    h('div', { class: 'grid-4' }, fields.amount_usd.el, fields.period.el, fields.expires_at.el,
-      h('div', { class: 'form-actions form-actions-end' }, submit, status)),
+    h('div', { class: 'grid-4' }, fields.amount_usd.el, fields.period.el, fields.expires_at.el, fields.key_expires_at.el),
+    h('div', { class: 'form-actions form-actions-right' }, status, submit),
     errorSlot);
 
   form.addEventListener('submit', async (event) => {
@@ -102,6 +105,7 @@ function createForm(onCreated) {
     if (value('requests_per_minute')) limits.requests_per_minute = Number(value('requests_per_minute'));
     if (value('tokens_per_minute')) limits.tokens_per_minute = Number(value('tokens_per_minute'));
     if (Object.keys(limits).length) body.limits = limits;
+    if (value('key_expires_at')) body.expires_at = new Date(value('key_expires_at')).toISOString();
     if (value('amount_usd')) {
       body.budget = { amount_usd: Number(value('amount_usd')), period: value('period') };
       if (value('expires_at')) body.budget.expires_at = new Date(`${value('expires_at')}T23:59:59`).toISOString();
@@ -117,7 +121,8 @@ function createForm(onCreated) {
       onCreated(created);
     } catch (error) {
       status.textContent = '';
-      const item = error.param ? fields[error.param] ?? fields[String(error.param).split('.').pop()] : null;
+      const param = error.param === 'expires_at' ? 'key_expires_at' : error.param;
+      const item = param ? fields[param] ?? fields[String(param).split('.').pop()] : null;
       if (item) {
         item.setError(error.message);
         item.control.focus();
@@ -170,23 +175,26 @@ async function revoke(key, reload, errorSlot, navigate) {
   }
 }
 
-function keyRow(key, onRevoke) {
+function keyRow(key, onRevoke, onEdit) {
   const revokeButton = key.revoked ? null
     : h('button', { type: 'button', class: 'button button-small button-danger-quiet', 'aria-label': `Revoke ${key.name}` }, 'Revoke');
   revokeButton?.addEventListener('click', () => onRevoke(key));
-  return h('tr', { class: key.revoked ? 'row-muted' : null },
+  const editButton = key.revoked ? null
+    : h('button', { type: 'button', class: 'button button-small', 'aria-label': `Edit ${key.name}` }, 'Edit');
+  editButton?.addEventListener('click', () => onEdit(key, editButton));
+  return h('tr', { class: key.revoked ? 'row-muted' : null, dataset: { keyId: key.id } },
     h('td', null, h('span', { class: 'strong' }, key.name), isSignedInKey(key) ? h('span', { class: 'muted small' }, ' (you)') : null),
+    h('td', null, statusCell(key)),
     h('td', null, key.role === 'admin' ? badge('Admin', 'info') : badge('Router', 'neutral')),
     h('td', null, h('code', null, `${key.prefix}…`)),
     h('td', { class: 'nowrap', title: dateTime(key.created) }, shortDate(key.created)),
     h('td', { title: key.last_used_at ? dateTime(key.last_used_at) : undefined }, key.last_used_at ? relativeTime(key.last_used_at) : 'Never'),
-    h('td', null, limitsText(key.limits)),
-    h('td', null, budgetCell(key.budget)),
-    h('td', null, key.revoked ? badge('Revoked', 'danger') : badge('Active', 'success')),
-    h('td', { class: 'actions-cell' }, revokeButton ?? DASH));
+    h('td', null, limitsCell(key)),
+    h('td', null, budgetBlock(key.budget, key.refusals)),
+    h('td', { class: 'actions-cell' }, editButton || revokeButton ? h('div', { class: 'row-actions' }, editButton, revokeButton) : DASH));
 }
 
-const COLUMNS = ['Name', 'Role', 'Key', 'Created', 'Last used', 'Limits', 'Budget', 'Status', 'Actions'];
+const COLUMNS = ['Name', 'Status', 'Role', 'Key', 'Created', 'Last used', 'Limits', 'Budget', 'Actions'];
 
 export async function render({ main, signal, navigate }) {
   const secretSlot = h('div', { class: 'secret-slot' });
@@ -204,7 +212,7 @@ export async function render({ main, signal, navigate }) {
     replace(tableSlot, h('table', { class: 'table' },
       h('caption', { class: 'visually-hidden' }, 'API keys of this workspace'),
       h('thead', null, h('tr', null, COLUMNS.map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', null, shown.length ? shown.map((key) => keyRow(key, (k) => revoke(k, reload, errorSlot, navigate)))
+      h('tbody', null, shown.length ? shown.map((key) => keyRow(key, (k) => revoke(k, reload, errorSlot, navigate), edit))
         : h('tr', null, h('td', { colspan: String(COLUMNS.length), class: 'table-empty' }, 'Every key is revoked. Tick “Show revoked keys” to see them.')))));
   };
 
@@ -227,6 +235,15 @@ export async function render({ main, signal, navigate }) {
     secretSlot.querySelector('h2').focus();
     reload();
   };
+
+  let models = null;
+  async function edit(key, opener) {
+    models ??= await api('/v2/models', { signal }).then((r) => (r.data ?? []).map((m) => m.router_id)).catch(() => []);
+    const saved = await editKeyDialog(key, models, opener);
+    if (!saved) return;
+    replace(errorSlot, notice('success', `Changes to ${saved.name} were saved.`));
+    await reload();
+  }
 
   showRevoked.addEventListener('change', draw);
   main.append(
