@@ -112,6 +112,8 @@ class Settings:
     # model: a typical answer, not a bound (docs/limits.md).
     budget_completion_reserve: int = 1024
     metrics_token: str | None = field(default=None, repr=False)  # bearer for GET /metrics
+    alerts_interval_s: float = 15.0  # how often alert rules are evaluated (docs/alerts.md)
+    alert_retry_base_s: float = 2.0  # the first webhook retry's delay; each next one doubles
     log_level: str = "info"
     server: str = "uvicorn"  # or granian (RSGI); `relaygate serve --server` overrides it (serving/)
     # Routing policy (issue 4): retry backoff, per-attempt timeouts, cache, circuit breaker.
@@ -186,6 +188,8 @@ class Settings:
             limits_sync_interval_s=_number(env, "RELAYGATE_LIMITS_SYNC_INTERVAL", 0.05),
             budget_completion_reserve=int(_number(env, "RELAYGATE_BUDGET_COMPLETION_RESERVE", 1024)),
             metrics_token=env.get("RELAYGATE_METRICS_TOKEN") or None,
+            alerts_interval_s=_number(env, "RELAYGATE_ALERTS_INTERVAL", 15.0),
+            alert_retry_base_s=_number(env, "RELAYGATE_ALERT_RETRY_BASE", 2.0),
             retry_backoff_base_s=_number(env, "RELAYGATE_RETRY_BACKOFF_BASE", 1.0),
             retry_backoff_cap_s=_number(env, "RELAYGATE_RETRY_BACKOFF_CAP", 30.0),
             strict_retries=int(_number(env, "RELAYGATE_STRICT_RETRIES", 1)),

@@ -36,6 +36,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     WEB_SEARCH: (ROUTER, CONTROL, STORE),
     # Experiments reach the router through the entry they are handed (runtime.router).
     "relaygate.experiments": (ROUTER, CONTROL),
+    # Alerts read breakers through the callable they are handed (runtime.breakers.state_of).
+    "relaygate.alerts": (ROUTER, CONTROL),
     **dict.fromkeys(SHARED, (ROUTER, CONTROL)),
 }
 # importer -> modules it may import although FORBIDDEN bans their package

@@ -23,7 +23,7 @@ from relaygate.security.master_keys import (
     write_secret_file,
 )
 from relaygate.settings import Settings
-from relaygate.store import evaluators, repository, search_backends
+from relaygate.store import alerts, evaluators, repository, search_backends
 
 MAX_PASSES = 10
 
@@ -80,6 +80,10 @@ async def _sealed_rows(engine: AsyncEngine) -> list[_SealedRow]:
         )
         for b in await search_backends.list_backends(engine)
         if b.api_key_ciphertext is not None and b.api_key_key_id is not None
+    )
+    rows.extend(
+        _SealedRow(f"alert rule {rule_id}", rule_id, key_id, sealed, alerts.reseal_rule_secret)
+        for rule_id, key_id, sealed in await alerts.sealed_secrets(engine)
     )
     return rows
 
