@@ -9,20 +9,29 @@ two planes. uvicorn's entry is ``create_app``; granian's (``serving/rsgi_app.py`
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
+from relaygate.alerts.conditions import Conditions
+from relaygate.alerts.runner import AlertRunner
 from relaygate.auth import AuthThrottle
 from relaygate.catalog import Catalog
 from relaygate.cluster.catalog_sync import CatalogSync
 from relaygate.cluster.redis_link import RedisLink
+from relaygate.control.alert_service import AlertService
 from relaygate.control.app import build_control_app
+from relaygate.control.health_checks import HealthCheckRunner
+from relaygate.control.health_tally import HealthTally
+from relaygate.control.log_retention import LogRetention
+from relaygate.control.log_tail import LogTail, lookback_for
+from relaygate.control.model_health import HealthMonitor
 from relaygate.control.model_service import ModelService
 from relaygate.control.probe_quota import ProbeQuota
 from relaygate.control.search_service import SearchBackendService
 from relaygate.control.security_headers import with_cors
 from relaygate.crypto import Keyring
 from relaygate.deployments.invoke_app import DeploymentCalls
-from relaygate.experiments.runner import ExperimentRunner
+from relaygate.experiments.runner import ExperimentRunner, process_owner
 from relaygate.limits import Limiter
 from relaygate.observability.metrics import Metrics, UsageCounters
 from relaygate.observability.telemetry import Telemetry, tracing_configured
@@ -86,8 +95,9 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
 
     # Accounting: the usage writer, and who sees each event it stores (metrics, traces).
     counters = UsageCounters()
+    health_tally = HealthTally()  # model health's per-minute tallies (control/model_health.py)
     telemetry = Telemetry() if tracing_configured() else None
-    observers: list[UsageObserver] = [counters] if telemetry is None else [counters, telemetry]
+    observers: list[UsageObserver] = [counters, health_tally, *([telemetry] if telemetry is not None else [])]
     recorder = UsageRecorder(
         batch_writer(engine),
         capacity=settings.usage_queue_size,
@@ -101,10 +111,10 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
     auth_throttle = AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window_s)
     watchdog = StreamWatchdog()
     disconnects = DisconnectWatcher()
-    body_log = BodyLog(settings.log_body_bytes) if settings.log_bodies else None
+    body_log = BodyLog(settings.log_body_bytes)  # used for the calls of workspaces that log bodies
     input_guard = InputGuard(settings.max_messages)
     policy = RoutePolicy(settings, breakers, catalog, watchdog)
-    relay = Relay(settings.max_sse_event_bytes, body_log)
+    relay = Relay(settings.max_sse_event_bytes)
     # Web search for models that cannot search themselves: relaygate's loop, the workspace's backend.
     searcher = WebSearcher(transport, ResultCache())
     search = SearchForwarder(transport, policy, relay, catalog, searcher, settings.max_sse_event_bytes)
@@ -118,20 +128,16 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
         limits,
         disconnects,
         body_log=body_log,
+        log_bodies=settings.log_bodies,
         tracing=telemetry is not None,
     )
     # A deployment's invoke, stream and get_config: served by the router's machinery.
-    deployments = DeploymentCalls(catalog, input_guard, settings.max_body_bytes, body_log)
+    deployments = DeploymentCalls(catalog, input_guard, settings.max_body_bytes)
 
     # The control plane's model registry (it probes an upstream before saving it).
-    models = ModelService(
-        engine,
-        keyring,
-        guard,
-        Prober(transport, settings.probe_timeout_s),
-        catalog,
-        ProbeQuota(settings.probes_per_minute),
-    )
+    prober = Prober(transport, settings.probe_timeout_s)
+    owner = process_owner()  # this process in the store's leases and model health's tallies
+    models = ModelService(engine, keyring, guard, prober, catalog, ProbeQuota(settings.probes_per_minute))
 
     runtime = Runtime(
         settings=settings,
@@ -145,6 +151,13 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
         search_backends=SearchBackendService(engine, keyring, guard, catalog),
         # Experiments run their generations and evaluators through the router, in process.
         experiments=ExperimentRunner(engine, router, catalog, transport),
+        alerts=alert_service(settings, engine, keyring, guard, transport, limits, breakers),
+        # The request log: its live tail polls the store, its retention sweep blanks old bodies.
+        log_tail=LogTail(engine, lookback_s=lookback_for(settings.usage_flush_interval_s)),
+        log_retention=LogRetention(engine),
+        # Model health: the store's usage events and check results, this process's breakers.
+        health=HealthMonitor(engine, breakers.state_of, health_tally, owner),
+        health_checks=HealthCheckRunner(engine, keyring, guard, prober, owner),
         auth_throttle=auth_throttle,
         router=router,
         disconnects=disconnects,
@@ -161,6 +174,27 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
     # ``serving/client_address.py`` when it does (failed authentications).
     control = behind_proxies(build_control_app(runtime, metrics))
     return runtime, with_cors(RelaygateApp(runtime, router, deployments, control), settings.cors_origins)
+
+
+def alert_service(
+    settings: Settings,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    guard: UpstreamGuard,
+    transport: PyreqwestTransport,
+    limits: Limiter,
+    breakers: Breakers,
+) -> AlertService:
+    """Alert rules and their evaluator: store figures, budget ledgers and breakers, never the hot path."""
+    runner = AlertRunner(
+        engine,
+        keyring,
+        transport,
+        Conditions(engine, limits, breakers.state_of),
+        interval_s=settings.alerts_interval_s,
+        retry_base_s=settings.alert_retry_base_s,
+    )
+    return AlertService(engine, keyring, guard, runner)
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:

@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from relaygate.cluster.miss_loader import MissLoader
 from relaygate.crypto import CryptoError, Keyring, Sealed
 from relaygate.deployments.config import Release
-from relaygate.store import deployment_reads, repository, search_backends
-from relaygate.store.records import Model, utcnow
+from relaygate.store import deployment_reads, repository, request_log, search_backends
+from relaygate.store.records import ApiKey, Model, utcnow
 from relaygate.store.search_backends import SearchBackendRecord
 from relaygate.web_search.config import SearchBackend, backend_kind
 
@@ -48,10 +48,27 @@ class Principal:
     workspace_id: str
     key_id: str
     role: str
+    expires_at: float | None = None  # unix seconds: the key stops authenticating then
+    # The router ids the key may call (None: every model of its workspace); any other is
+    # answered as a model of another workspace (``may_use``: one set lookup).
+    allowed_models: frozenset[str] | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def may_use(self, router_id: str) -> bool:
+        return self.allowed_models is None or router_id in self.allowed_models
+
+    @classmethod
+    def of_key(cls, key: ApiKey) -> Principal:
+        return cls(
+            key.workspace_id,
+            key.id,
+            key.role,
+            None if key.expires_at is None else key.expires_at.timestamp(),
+            None if key.allowed_models is None else frozenset(key.allowed_models),
+        )
 
 
 def _price(value: str | None) -> Decimal | None:
@@ -128,6 +145,8 @@ class Snapshot:
     by_workspace: dict[str, tuple[RoutableModel, ...]] = field(default_factory=dict)
     deployments: dict[tuple[str, str], Release] = field(default_factory=dict)  # (workspace, key)
     search_backends: dict[str, SearchBackend] = field(default_factory=dict)  # by workspace
+    disabled: frozenset[tuple[str, str]] = frozenset()  # (workspace, router id) of disabled models
+    body_logging: dict[str, bool] = field(default_factory=dict)  # a workspace's own choice (request_log.py)
 
 
 class Catalog:
@@ -174,9 +193,24 @@ class Catalog:
     def models(self, workspace_id: str) -> tuple[RoutableModel, ...]:
         return self._snapshot.by_workspace.get(workspace_id, ())
 
+    def models_for(self, principal: Principal) -> tuple[RoutableModel, ...]:
+        """The models ``principal`` may call: its workspace's, less those its key's allow-list leaves out."""
+        models = self.models(principal.workspace_id)
+        if principal.allowed_models is None:
+            return models
+        return tuple(model for model in models if model.router_id in principal.allowed_models)
+
     def deployment(self, workspace_id: str, key: str) -> Release | None:
         """The current version of the workspace's deployment ``key``."""
         return self._snapshot.deployments.get((workspace_id, key))
+
+    def is_disabled(self, workspace_id: str, router_id: str) -> bool:
+        """The workspace has this model, switched off (a refusal says so; off the hot path)."""
+        return (workspace_id, router_id) in self._snapshot.disabled
+
+    def logs_bodies(self, workspace_id: str) -> bool | None:
+        """The workspace's body logging choice (None: it made none, the server's default holds)."""
+        return self._snapshot.body_logging.get(workspace_id)
 
     def search_backend(self, workspace_id: str) -> SearchBackend | None:
         """The workspace's web search backend (``/v2/search/backend``), key decrypted."""
@@ -214,7 +248,7 @@ class Catalog:
         key = await repository.find_active_key(self._engine, key_hash)
         if key is None:
             return None
-        principal = Principal(key.workspace_id, key.id, key.role)
+        principal = Principal.of_key(key)
         # A rebuild since the lookup began holds whatever the store holds (a revocation too).
         if self._snapshot is snapshot:
             snapshot.keys[key_hash] = principal
@@ -261,14 +295,16 @@ class Catalog:
     async def _load(self, version: int) -> Snapshot:
         workspaces = {ws.id for ws in await repository.list_workspaces(self._engine)}
         keys = {
-            key.key_hash: Principal(key.workspace_id, key.id, key.role)
+            key.key_hash: Principal.of_key(key)
             for key in await repository.list_keys(self._engine)
             if not key.revoked and key.workspace_id in workspaces
         }
         models: dict[tuple[str, str], RoutableModel] = {}
         grouped: dict[str, list[RoutableModel]] = {}
+        disabled: set[tuple[str, str]] = set()
         for record in await repository.list_models(self._engine):
             if not record.enabled:
+                disabled.add((record.workspace_id, record.router_id))
                 continue
             routable = self._prepare(record)
             if routable is None:
@@ -286,7 +322,21 @@ class Catalog:
             for backend in map(self._open_backend, await search_backends.list_backends(self._engine))
             if backend is not None and backend.workspace_id in workspaces
         }
-        return Snapshot(version, keys, models, by_workspace, deployments, backends)
+        body_logging = {
+            setting.workspace_id: setting.log_bodies
+            for setting in await request_log.list_logging(self._engine)
+            if setting.workspace_id in workspaces
+        }
+        return Snapshot(
+            version,
+            keys,
+            models,
+            by_workspace,
+            deployments,
+            backends,
+            disabled=frozenset(disabled),
+            body_logging=body_logging,
+        )
 
     def _prepare(self, record: Model) -> RoutableModel | None:
         sealed = Sealed(record.api_key_key_id, record.api_key_ciphertext)

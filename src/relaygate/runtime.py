@@ -16,7 +16,12 @@ from relaygate.auth import AuthThrottle
 from relaygate.catalog import Catalog
 from relaygate.cluster.catalog_sync import CatalogSync
 from relaygate.cluster.redis_link import RedisLink
+from relaygate.control.alert_service import AlertService
+from relaygate.control.health_checks import HealthCheckRunner
 from relaygate.control.key_issuing import ensure_bootstrap_key
+from relaygate.control.log_retention import LogRetention
+from relaygate.control.log_tail import LogTail
+from relaygate.control.model_health import HealthMonitor
 from relaygate.control.model_service import ModelService
 from relaygate.control.search_service import SearchBackendService
 from relaygate.experiments.runner import ExperimentRunner
@@ -65,6 +70,11 @@ class Runtime:
     models: ModelService
     search_backends: SearchBackendService  # a workspace's web search backend (/v2/search/backend)
     experiments: ExperimentRunner  # runs the experiments this process holds the lease of
+    alerts: AlertService  # /v2/alerts rules; its runner evaluates them under the alerts' lease
+    health: HealthMonitor  # model health: GET /v2/models/{id}/health, the /metrics gauge
+    health_checks: HealthCheckRunner  # periodic health checks this process takes the lease of
+    log_tail: LogTail  # the request log's live tail: one store poll per workspace listened to
+    log_retention: LogRetention  # blanks request log bodies older than their workspace's retention
     auth_throttle: AuthThrottle  # the brake on failed authentications, shared by both planes
     router: RouterApp
     disconnects: DisconnectWatcher  # clients that went away mid-call (one watching task)
@@ -97,6 +107,7 @@ class Runtime:
             cache_entries=cache.get("local_entries", 0),
             cache_bytes=cache.get("local_bytes", 0),
             breakers=self.breakers.snapshot(),
+            model_health=self.health.gauges,
         )
 
     async def start(self, *, chain_signals: bool = True) -> None:
@@ -123,6 +134,10 @@ class Runtime:
             self.disconnects.run(),
             self.limits.run(),
             self.experiments.run(),
+            self.alerts.runner.run(),
+            self.log_retention.run(),
+            self.health.run(),
+            self.health_checks.run(),
         )
         self.tasks = [loop.create_task(work) for work in background]
         if chain_signals:
@@ -133,6 +148,7 @@ class Runtime:
     async def stop(self) -> None:
         self.ready = False
         await self.experiments.stop()  # its items in flight finish first: their usage is recorded below
+        await self.alerts.runner.stop()
         await self._stop_usage_parts()
         for task in self.tasks:
             task.cancel()

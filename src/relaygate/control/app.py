@@ -18,6 +18,8 @@ from relaygate.store.database import is_unavailable, unavailable_errors
 from relaygate.studio import studio_routes
 
 from . import (
+    alerts_api,
+    audit_api,
     budgets_api,
     dataset_transfers_api,
     datasets_api,
@@ -26,11 +28,14 @@ from . import (
     experiments_api,
     health,
     keys_api,
+    logs_api,
     models_api,
     search_api,
+    spend_api,
     usage_api,
 )
 from .admission import ControlAdmission
+from .audit_trail import AuditTrail
 from .metrics_api import metrics_router
 from .sdk_errors import SdkErrorMessages
 from .security_headers import SecurityHeaders
@@ -113,6 +118,7 @@ def build_control_app(runtime: Runtime, metrics: Metrics) -> FastAPI:
     )
     app.state.runtime = runtime
     # The first added is the innermost: refusals of admission get the security headers too.
+    app.add_middleware(AuditTrail, engine=runtime.engine)  # inside admission: the caller is known
     app.add_middleware(ControlAdmission, runtime=runtime, max_body=runtime.settings.max_control_body_bytes)
     app.add_middleware(SdkErrorMessages)  # outside admission: its refusals get the SDKs' "message" too
     app.add_middleware(SecurityHeaders)
@@ -126,13 +132,17 @@ def build_control_app(runtime: Runtime, metrics: Metrics) -> FastAPI:
     app.include_router(models_api.router)
     app.include_router(keys_api.router)
     app.include_router(usage_api.router)
+    app.include_router(logs_api.router)
     app.include_router(budgets_api.router)
+    app.include_router(spend_api.router)
     app.include_router(search_api.router)
     app.include_router(deployments_api.router)
     app.include_router(datasets_api.router)
     app.include_router(dataset_transfers_api.router)
     app.include_router(evaluators_api.router)
     app.include_router(experiments_api.router)
+    app.include_router(audit_api.router)
+    app.include_router(alerts_api.router)
     app.include_router(metrics_router(metrics))
     app.router.routes.extend(studio_routes())
     return app

@@ -33,7 +33,6 @@ from relaygate.router.guards import InputGuard
 from relaygate.router.relay import SSE_HEADERS
 from relaygate.types import Receive, Scope, Send
 from relaygate.usage.accounting import CallEnd
-from relaygate.usage.body_log import BodyLog
 
 from .invocation import INVOKE, STREAM, Rendered, invoke_shape, prepared_call, release_for, render_call
 from .invoke_request import InvokeRequest, read_invoke
@@ -58,11 +57,10 @@ def contact_id(scope: Scope) -> bytes | None:
 class DeploymentCalls:
     """The deployments' ``Surface`` of ``RouterApp.serve``."""
 
-    def __init__(self, catalog: Catalog, guard: InputGuard, max_body: int, body_log: BodyLog | None) -> None:
+    def __init__(self, catalog: Catalog, guard: InputGuard, max_body: int) -> None:
         self._catalog = catalog
         self._guard = guard
         self._max_body = max_body
-        self._body_log = body_log
 
     async def route(
         self, scope: Scope, receive: Receive, send: Send, principal: Principal, path: str, request_id: str
@@ -85,8 +83,8 @@ class DeploymentCalls:
         self, scope: Scope, receive: Receive, send: Send, principal: Principal, route: Endpoint, end: CallEnd
     ) -> Prepared:
         raw = await read_body(scope, receive, self._max_body)
-        if self._body_log is not None:
-            end.request_body = self._body_log.text(raw)
+        if end.body_log is not None:
+            end.request_body = end.body_log.text(raw)
         request, rendered = await self._render(raw, principal)
         shape = invoke_shape(request, header(scope, b"traceparent"))
         use = use_of(rendered.release, rendered.variant, request.documents, shape)

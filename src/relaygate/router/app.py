@@ -18,7 +18,7 @@ import itertools
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 import orjson
@@ -36,7 +36,7 @@ from relaygate.router.asgi import (
     send_bytes,
     send_error,
 )
-from relaygate.router.call import PreparedCall, UnknownModel, prepare_json, with_fresh_model
+from relaygate.router.call import DisabledModel, PreparedCall, UnknownModel, prepare_json, with_fresh_model
 from relaygate.router.disconnects import DisconnectWatcher
 from relaygate.router.endpoints import ENDPOINTS, Endpoint
 from relaygate.router.forward import Forwarder
@@ -122,6 +122,7 @@ class RouterApp:
         disconnects: DisconnectWatcher,
         *,
         body_log: BodyLog | None = None,
+        log_bodies: bool = False,
         tracing: bool = False,
     ) -> None:
         self._catalog = catalog
@@ -130,9 +131,12 @@ class RouterApp:
         self._auth_throttle = auth_throttle
         self._limits = limits
         self._disconnects = disconnects
-        self._body_log = body_log  # requests and answers kept in usage events (off by default)
+        # Requests and answers kept in usage events: per workspace (its own choice in the
+        # catalog, else the server's RELAYGATE_LOG_BODIES), decided once per call.
+        self._body_log = body_log
+        self._log_bodies = log_bodies
         self._tracing = tracing  # keep the client's traceparent for OpenTelemetry
-        self._endpoints = RouterEndpoints(catalog, bounds, guard, body_log)
+        self._endpoints = RouterEndpoints(catalog, bounds, guard)
         # Load shedding: past this many calls at once, new ones get a 503 with Retry-After
         # (the SDKs retry those) instead of queueing until memory runs out.
         self._max_in_flight = bounds.max_in_flight or None
@@ -159,6 +163,7 @@ class RouterApp:
             if route is None:
                 return
             end = CallEnd(principal.workspace_id, principal.key_id, surface.endpoint_name(route), request_id)
+            end.body_log = self._body_log_for(principal.workspace_id)
             if self._tracing:
                 end.trace_parent = (header(scope, b"traceparent") or b"").decode("latin-1") or None
             if self._max_in_flight is not None and self.in_flight > self._max_in_flight:
@@ -170,14 +175,17 @@ class RouterApp:
                 end.gone = True
         except RelaygateError as error:
             if end is not None:
-                end.error = error
-                if self._body_log is not None:
-                    end.error_body = self._body_log.text(error.body_bytes())
+                _refused(end, error)
             await surface.send_error(send, error, [(b"x-request-id", request_id.encode())])
         finally:
             self.in_flight -= 1
             if end is not None:
                 await self._account(end, started)
+
+    def _body_log_for(self, workspace_id: str) -> BodyLog | None:
+        """The call's body log: its workspace's own choice, else the server's default."""
+        logs = self._catalog.logs_bodies(workspace_id)
+        return self._body_log if logs or (logs is None and self._log_bodies) else None
 
     async def _call(
         self,
@@ -196,10 +204,12 @@ class RouterApp:
         if prepared is None:
             return False
         call, uploading = prepared
+        if principal.allowed_models is not None and call.routing:
+            call = replace(call, allowed_models=principal.allowed_models)  # fallbacks: routing.py
         end.call = call
         if self._limits.active(principal.workspace_id):
             end.ticket = await self._limits.admit(principal, call)
-        end.record, end.relayed = record, relayed = RouteRecord(call.model), Relayed()
+        end.record, end.relayed = record, relayed = RouteRecord(call.model), Relayed(body_log=end.body_log)
         if end.ticket is not None:
             record.limit_headers = end.ticket.headers
         watch = self._disconnects.watch(receive, uploading)
@@ -240,16 +250,22 @@ class RouterApp:
         )
 
 
+def _refused(end: CallEnd, error: RelaygateError) -> None:
+    """The call ended in ``error``: what its usage event keeps of it."""
+    end.error = error
+    if isinstance(error, UnknownModel | DisabledModel):  # the log shows the name asked for
+        end.asked_model = error.router_id
+    if end.body_log is not None:
+        end.error_body = end.body_log.text(error.body_bytes())
+
+
 class RouterEndpoints:
     """``/v3/router`` (and ``/v2/router``): the OpenAI endpoints, GET /models, and their bodies."""
 
-    def __init__(
-        self, catalog: Catalog, bounds: RouterLimits, guard: InputGuard, body_log: BodyLog | None
-    ) -> None:
+    def __init__(self, catalog: Catalog, bounds: RouterLimits, guard: InputGuard) -> None:
         self._catalog = catalog
         self._bounds = bounds
         self._guard = guard
-        self._body_log = body_log
 
     async def route(
         self, scope: Scope, receive: Receive, send: Send, principal: Principal, path: str, request_id: str
@@ -275,15 +291,15 @@ class RouterEndpoints:
         """The prepared call, and (for an upload still streaming) when its body is read whole."""
         endpoint = route
         if endpoint.kind == "upload":
-            if self._body_log is not None:
+            if end.body_log is not None:
                 declared = header(scope, b"content-length")
-                end.request_body = self._body_log.untold("upload", int(declared) if declared else None)
+                end.request_body = end.body_log.untold("upload", int(declared) if declared else None)
             return await prepare_upload(
                 endpoint, scope, receive, principal, self._catalog, self._bounds.max_upload
             )
         raw = await read_body(scope, receive, self._bounds.max_body)
-        if self._body_log is not None:
-            end.request_body = self._body_log.text(raw)
+        if end.body_log is not None:
+            end.request_body = end.body_log.text(raw)
         identity = header(scope, b"x-relaygate-identity")
         call = await with_fresh_model(
             self._catalog,
@@ -295,12 +311,14 @@ class RouterEndpoints:
     async def _get(self, principal: Principal, path: str, send: Send, request_id: str, scope: Scope) -> None:
         headers = [JSON_TYPE, (b"x-request-id", request_id.encode())]
         if path == "/models":
-            data = [_model_object(model) for model in self._catalog.models(principal.workspace_id)]
+            data = [_model_object(model) for model in self._catalog.models_for(principal)]
             await send_bytes(send, 200, orjson.dumps({"object": "list", "data": data}), headers)
             return
         if path.startswith("/models/"):
             router_id = path[len("/models/") :]
-            model = await self._catalog.find_model(principal.workspace_id, router_id)
+            model = None
+            if principal.may_use(router_id):
+                model = await self._catalog.find_model(principal.workspace_id, router_id)
             if model is None:
                 raise UnknownModel(router_id)
             await send_bytes(send, 200, orjson.dumps(_model_object(model)), headers)

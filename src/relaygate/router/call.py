@@ -24,7 +24,7 @@ from relaygate.deployments.rendering import (
     through_deployment,
     use_of,
 )
-from relaygate.errors import InvalidRequest, NotFound
+from relaygate.errors import InvalidRequest, NotFound, PermissionDenied
 from relaygate.router.capabilities import check_model_type
 from relaygate.router.guards import InputGuard
 from relaygate.usage.identity import Attribution
@@ -62,6 +62,9 @@ class PreparedCall:
     n: int = 1  # answers (choices, images) asked for
     upload: Upload | None = None  # a multipart body streamed upstream (its ``body`` holds the form fields)
     deployment: DeploymentUse | None = None  # the deployment the call came through
+    # The caller key's allow-list (router ids), set only when it has one and the call has
+    # routing fields: a fallback or balanced model outside it is refused as unknown.
+    allowed_models: frozenset[str] | None = None
 
 
 T = TypeVar("T")
@@ -94,6 +97,23 @@ class UnknownModel(NotFound):
         self.router_id = router_id
 
 
+class DisabledModel(PermissionDenied):
+    """The caller's workspace has the model ``router_id``, switched off by an admin.
+
+    403: the OpenAI SDKs raise ``PermissionDeniedError`` and, as for 404, do not retry it
+    (retrying cannot help until an admin enables the model again); a 404 would tell the
+    caller the name is wrong when it is right."""
+
+    def __init__(self, router_id: str) -> None:
+        super().__init__(
+            f"The model '{router_id}' is disabled in this workspace. An admin can enable it again "
+            "in Studio or with PATCH /v2/models/openai-like/{id}.",
+            param="model",
+            code="model_disabled",
+        )
+        self.router_id = router_id
+
+
 async def with_fresh_model(catalog: Catalog, principal: Principal, build: Callable[[], T]) -> T:
     """``build()``; when its model was unknown, once more after looking the model up in the
     store (bounded, negative-cached: ``Catalog.find_model``), so a model created a moment
@@ -102,6 +122,9 @@ async def with_fresh_model(catalog: Catalog, principal: Principal, build: Callab
     try:
         return build()
     except UnknownModel as miss:
+        # A model the key's allow-list leaves out is not looked for: it is refused as unknown.
+        if not principal.may_use(miss.router_id):
+            raise
         if await catalog.find_model(principal.workspace_id, miss.router_id) is None:
             raise
     except UnknownDeployment as miss:
@@ -115,7 +138,10 @@ def resolve_model(catalog: Catalog, principal: Principal, body: Mapping[str, Any
     if not isinstance(name, str) or not name:
         raise InvalidRequest("You must provide a model parameter (a router model id).", param="model")
     model = catalog.model(principal.workspace_id, name)
-    if model is None:
+    if model is None and principal.may_use(name) and catalog.is_disabled(principal.workspace_id, name):
+        raise DisabledModel(name)
+    allowed = principal.allowed_models  # an attribute check for keys without an allow-list
+    if model is None or (allowed is not None and name not in allowed):
         raise UnknownModel(name)
     return model
 

@@ -166,7 +166,7 @@ class Forwarder:
             return
         requests = Requests(call)
         primary = requests.for_model(call.model)
-        plan = self._policy.plan(call.routing, call.model)
+        plan = self._policy.plan(call.routing, call.model, call.allowed_models)
         if plan is not None:
             for model in plan.alternatives(call.model):
                 requests.for_model(model)  # a model that cannot serve the call: 400 now

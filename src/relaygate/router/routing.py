@@ -66,9 +66,10 @@ class RoutingPlan:
 class _ModelResolver:
     """Looks up the models a plan names, in the caller's workspace, with the primary's type."""
 
-    def __init__(self, catalog: Catalog, primary: RoutableModel) -> None:
+    def __init__(self, catalog: Catalog, primary: RoutableModel, allowed: frozenset[str] | None) -> None:
         self._catalog = catalog
         self._primary = primary
+        self._allowed = allowed
 
     def __call__(self, entry: Any, field: str) -> RoutableModel:
         item = object_field(entry, field, '{"model": "provider/model-id"}')
@@ -76,7 +77,7 @@ class _ModelResolver:
         if not isinstance(name, str) or not name:
             raise invalid(f"{field}.model", "must be a router model id like 'provider/model-id'.")
         model = self._catalog.model(self._primary.workspace_id, name)
-        if model is None:
+        if model is None or (self._allowed is not None and name not in self._allowed):
             raise invalid(
                 f"{field}.model", f"the model '{name}' does not exist or you do not have access to it."
             )
@@ -119,11 +120,17 @@ def _parse_load_balancer(value: Any, resolve: _ModelResolver) -> LoadBalancer:
     return LoadBalancer(kind, tuple(models), tuple(weights))
 
 
-def parse_plan(routing: Mapping[str, Any], primary: RoutableModel, catalog: Catalog) -> RoutingPlan | None:
-    """The plan for a call's routing fields; None when none of them steers the call."""
+def parse_plan(
+    routing: Mapping[str, Any],
+    primary: RoutableModel,
+    catalog: Catalog,
+    allowed: frozenset[str] | None = None,
+) -> RoutingPlan | None:
+    """The plan for a call's routing fields; None when none of them steers the call.
+    ``allowed``: the caller key's allow-list; a model outside it is refused as unknown."""
     if not any(key in routing for key in POLICY_FIELDS):
         return None
-    resolve = _ModelResolver(catalog, primary)
+    resolve = _ModelResolver(catalog, primary, allowed)
     retries, codes = parse_retry(routing["retry"]) if "retry" in routing else (0, DEFAULT_RETRY_CODES)
     return RoutingPlan(
         retries=retries,

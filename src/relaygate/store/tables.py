@@ -57,6 +57,8 @@ api_keys = Table(
     Column("last_used_at", DateTime(timezone=True), nullable=True),
     Column("requests_per_minute", Integer, nullable=True),
     Column("tokens_per_minute", Integer, nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),  # 0011: NULL never expires
+    Column("allowed_models", JSON(none_as_null=True), nullable=True),  # 0011: router ids; NULL all
     Index("ix_api_keys_workspace", "workspace_id"),
 )
 
@@ -155,8 +157,25 @@ usage_events = Table(
     Column("searches", Integer, nullable=False, default=0, server_default="0"),
     Column("search_cost_nano", BigInteger, nullable=False, default=0, server_default="0"),
     Column("search_ms", Float, nullable=True),  # wall time of those searches (migration 0006)
+    # The call's routing story when it had more than one way to go (migration 0009):
+    # [[router_model, upstream_model, status, error_code, ms, kind], ...], kind first|retry|fallback|skipped.
+    Column("attempt_log", JSON(none_as_null=True), nullable=True),
+    Column("requested_model", String(260), nullable=True),  # set only when another model answered
+    Column("error_message", String(512), nullable=True),  # what relaygate's error answer said
     PrimaryKeyConstraint("workspace_id", "created_at", "id"),
+    Index("ix_usage_events_request", "workspace_id", "request_id"),
     sqlite_with_rowid=False,
+)
+
+# A workspace's own body logging choice (no row: the server's RELAYGATE_LOG_BODIES) and how
+# long stored bodies are kept; the catalog holds it for the data plane (migration 0009).
+workspace_logging = Table(
+    "workspace_logging",
+    metadata,
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    Column("log_bodies", Boolean, nullable=False),
+    Column("retention_days", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 # End users of the operator's product, as named by requests (`identity` in the body).
@@ -368,4 +387,145 @@ experiment_items = Table(
     PrimaryKeyConstraint("experiment_id", "datapoint_id", "target"),
     Index("ix_experiment_items_claims", "experiment_id", "target", "status"),
     Index("ix_experiment_items_seq", "experiment_id", "seq"),
+)
+
+# Model health (migration 0010): each process's tally of a model's calls per minute
+# (control/health_tally.py), summed over every process for a window.
+model_health_minutes = Table(
+    "model_health_minutes",
+    metadata,
+    Column("owner", String(80), nullable=False),  # the process that counted them
+    Column("workspace_id", String(36), nullable=False),
+    Column("router_model", String(260), nullable=False),
+    Column("minute", DateTime(timezone=True), nullable=False),
+    Column("calls", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),  # upstream failures: 5xx other than 501
+    Column("latency", JSON, nullable=False),  # counts per bucket of health_tally.LATENCY_BOUNDS
+    Column("last_success_at", DateTime(timezone=True), nullable=True),
+    Column("last_error_at", DateTime(timezone=True), nullable=True),
+    Column("last_error_status", Integer, nullable=True),
+    Column("last_error_code", String(64), nullable=True),
+    PrimaryKeyConstraint("owner", "workspace_id", "router_model", "minute"),
+    Index("ix_model_health_minutes_workspace_id", "workspace_id", "minute"),
+)
+
+# A model's periodic health check: the setting, and the lease of the one process running
+# its next check (taken with a conditional UPDATE, as experiments' leases are).
+model_health_settings = Table(
+    "model_health_settings",
+    metadata,
+    Column("model_id", String(36), ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", String(36), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("interval_seconds", Integer, nullable=False),
+    Column("next_run_at", DateTime(timezone=True), nullable=False),
+    Column("last_run_at", DateTime(timezone=True), nullable=True),
+    Column("owner", String(80), nullable=True),
+    Column("lease_expires_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_model_health_settings_due", "enabled", "next_run_at"),
+)
+
+# The last results of a model's health checks (the oldest trimmed on insert).
+model_health_checks = Table(
+    "model_health_checks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("model_id", String(36), ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("workspace_id", String(36), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("status", Integer, nullable=True),  # the upstream's HTTP status, when it answered
+    Column("latency_ms", Float, nullable=True),
+    Column("message", Text, nullable=False),
+    Index("ix_model_health_checks_model_id", "model_id", "created_at"),
+    Index("ix_model_health_checks_workspace_id", "workspace_id", "model_id"),
+)
+
+# Alerts (migration 0012): a workspace's rules, the episodes firing now (one row per rule
+# and subject, deleted when it resolves), every event with its webhook delivery (attempts
+# logged in ``deliveries``), and the lease of the one process that evaluates them.
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("webhook_url", String(2048), nullable=False),
+    Column("secret_ciphertext", LargeBinary, nullable=False),  # the signing secret, sealed
+    Column("secret_key_id", String(32), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_by", String(36), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_alert_rules_workspace", "workspace_id"),
+)
+
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("rule_id", String(36), ForeignKey("alert_rules.id", ondelete="CASCADE"), nullable=False),
+    Column("subject", String(260), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("value", Float, nullable=True),
+    PrimaryKeyConstraint("rule_id", "subject"),
+)
+
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", String(36), primary_key=True),  # a ULID: sorts by time
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("rule_id", String(36), nullable=False),  # no foreign key: events outlive their rule
+    Column("rule_name", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(16), nullable=False),  # firing | resolved
+    Column("test", Boolean, nullable=False, default=False),
+    Column("subject", String(260), nullable=False),
+    Column("value", Float, nullable=True),
+    Column("threshold", Float, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),  # the JSON sent, the same bytes on every attempt
+    Column("delivery", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("deliveries", JSON, nullable=False),  # [{at, status, error, ms}] one per attempt
+    Index("ix_alert_events_workspace", "workspace_id", "id"),
+    Index("ix_alert_events_due", "delivery", "next_attempt_at"),
+)
+
+alert_lease = Table(
+    "alert_lease",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("owner", String(80), nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+)
+
+# The admin audit log (migration 0013): who changed what through /v2, with the resource
+# as its API showed it before and after (secrets removed).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", String(36), primary_key=True),  # a ULID: sorts by time, the pages' cursor
+    Column("workspace_id", String(36), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor_key_id", String(36), nullable=True),
+    Column("actor_name", String(128), nullable=True),
+    Column("actor_prefix", String(16), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("resource_type", String(32), nullable=False),
+    Column("resource_id", String(260), nullable=True),
+    Column("method", String(8), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("before", JSON(none_as_null=True), nullable=True),
+    Column("after", JSON(none_as_null=True), nullable=True),
+    Column("request_id", String(64), nullable=False),
+    Column("client_address", String(64), nullable=True),
+    Index("ix_audit_log_workspace", "workspace_id", "id"),
+    Index("ix_audit_log_resource", "workspace_id", "resource_type", "resource_id"),
 )

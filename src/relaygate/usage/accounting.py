@@ -29,8 +29,11 @@ if TYPE_CHECKING:
     from relaygate.router.call import PreparedCall
     from relaygate.router.policy import RouteRecord
     from relaygate.router.relay import Relayed
+    from relaygate.usage.body_log import BodyLog
 
 CLIENT_GONE = (499, "client_disconnected")
+ASKED_MODEL_CHARS = 260  # usage_events.router_model's width: a longer unknown name is cut
+ERROR_MESSAGE_CHARS = 512  # usage_events.error_message's width
 # A deployment call's documents are kept with its event up to this much JSON; the rest is
 # left out and a note says how many were.
 MAX_DOCUMENT_BYTES = 64 * 1024
@@ -52,6 +55,8 @@ class CallEnd:
     gone: bool = False  # the client hung up
     ticket: Ticket | None = None  # what the limits reserved for the call, settled once it is accounted
     request_body: str | None = None  # only with body logging on
+    body_log: BodyLog | None = None  # the call's workspace logs bodies (decided once per call)
+    asked_model: str | None = None  # refused as unknown or disabled: the name the client asked for
     trace_parent: str | None = None  # only with tracing on
     latency_ms: float = 0.0
 
@@ -88,14 +93,21 @@ def account(end: CallEnd) -> UsageEvent:
         _attribute(event, call)
     if model is not None:
         event.router_model, event.upstream_model = model.router_id, model.model_id
+    elif end.asked_model is not None:  # no upstream model: the error code says unknown or disabled
+        event.router_model = end.asked_model[:ASKED_MODEL_CHARS]
     if record is not None:
         event.attempts, event.fallback_used = record.attempts, record.fallback
+        event.attempt_log = record.story
+        # A fallback or a load balancer's pick answered: the model asked for is kept too.
+        if call is not None and record.model.router_id != call.model.router_id:
+            event.requested_model = call.model.router_id
     if relayed is not None:
         _take_relayed(event, relayed)
         if model is not None and call is not None and _succeeded(end) and not relayed.cache_hit:
             settle_usage(event, model, call.body, answer=relayed.answer, stream=relayed.text)
     if end.error is not None:
         event.status, event.error_code = end.error.status, end.error.code
+        event.error_message = str(end.error)[:ERROR_MESSAGE_CHARS]
         event.response_body = end.error_body or event.response_body
     elif end.gone and (relayed is None or not relayed.answered):
         event.status, event.error_code = CLIENT_GONE

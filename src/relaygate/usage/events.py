@@ -59,6 +59,9 @@ COLUMNS = (
     "searches",
     "search_cost_nano",
     "search_ms",
+    "attempt_log",
+    "requested_model",
+    "error_message",
     "created_at",
 )
 
@@ -107,6 +110,11 @@ class UsageEvent:
     searches: int = 0  # web searches relaygate ran for the call
     search_cost_nano: int = 0  # part of cost_nano
     search_ms: float | None = None  # wall time spent searching (None: no search)
+    # The routing story of a call that had more than one way to go: the policy's tuples
+    # (router_model, upstream_model, status, error_code, ms, kind), JSON only in the writer.
+    attempt_log: list[tuple[Any, ...]] | None = None
+    requested_model: str | None = None  # the model the client named, when another one answered
+    error_message: str | None = None  # what relaygate's error answer told the client
     # When the call came, in microseconds since the epoch: the writers take it as it is
     # (pickling a datetime cost about as much as the rest of the event), ``created_at``
     # gives it as a datetime.

@@ -122,7 +122,7 @@ class SearchForwarder:
     ) -> None:
         responses = call.endpoint.kind == "responses"
         param = "tools" if responses else "web_search_options"
-        plan = self._policy.plan(call.routing, call.model)
+        plan = self._policy.plan(call.routing, call.model, call.allowed_models)
         for model in (call.model, *(plan.alternatives(call.model) if plan is not None else ())):
             if not model.supports("supports_tool_calling"):
                 raise _cannot_search(model, param)

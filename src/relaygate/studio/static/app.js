@@ -21,19 +21,38 @@ const ROUTES = [
   { pattern: /^\/deployments\/_new$/, page: 'deployment-edit', title: 'New deployment', nav: 'deployments' },
   { pattern: /^\/deployments\/(?<key>[^/]+)$/, page: 'deployment-detail', title: 'Deployment', nav: 'deployments' },
   { pattern: /^\/deployments\/(?<key>[^/]+)\/edit$/, page: 'deployment-edit', title: 'Edit deployment', nav: 'deployments', mode: 'edit' },
+  { pattern: /^\/datasets$/, page: 'datasets', title: 'Datasets', nav: 'datasets' },
+  { pattern: /^\/datasets\/(?<id>[^/]+)$/, page: 'dataset-detail', title: 'Dataset', nav: 'datasets' },
+  { pattern: /^\/evaluators$/, page: 'evaluators', title: 'Evaluators', nav: 'evaluators' },
+  { pattern: /^\/evaluators\/(?<id>[^/]+)$/, page: 'evaluator-edit', title: 'Evaluator', nav: 'evaluators' },
+  { pattern: /^\/experiments$/, page: 'experiments', title: 'Experiments', nav: 'experiments' },
+  { pattern: /^\/experiments\/_new$/, page: 'experiment-new', title: 'New experiment', nav: 'experiments' },
+  { pattern: /^\/experiments\/(?<id>[^/]+)$/, page: 'experiment-detail', title: 'Experiment', nav: 'experiments' },
   { pattern: /^\/playground$/, page: 'playground', title: 'Playground', nav: 'playground' },
   { pattern: /^\/keys$/, page: 'keys', title: 'API keys', nav: 'keys' },
   { pattern: /^\/search$/, page: 'search', title: 'Web search', nav: 'search' },
   { pattern: /^\/usage$/, page: 'usage', title: 'Usage', nav: 'usage' },
+  { pattern: /^\/logs$/, page: 'logs', title: 'Logs', nav: 'logs' },
+  { pattern: /^\/logs\/(?<requestId>[^/]+)$/, page: 'log-detail', title: 'Call', nav: 'logs' },
+  { pattern: /^\/spend$/, page: 'spend', title: 'Spend', nav: 'spend' },
+  { pattern: /^\/alerts$/, page: 'alerts', title: 'Alerts', nav: 'alerts' },
+  { pattern: /^\/audit$/, page: 'audit', title: 'Audit log', nav: 'audit' },
 ];
 
 const NAV = [
   { id: 'models', label: 'Models', path: '/models' },
   { id: 'deployments', label: 'Deployments', path: '/deployments' },
+  { id: 'datasets', label: 'Datasets', path: '/datasets' },
+  { id: 'evaluators', label: 'Evaluators', path: '/evaluators' },
+  { id: 'experiments', label: 'Experiments', path: '/experiments' },
   { id: 'playground', label: 'Playground', path: '/playground' },
   { id: 'keys', label: 'API keys', path: '/keys' },
   { id: 'search', label: 'Web search', path: '/search' },
   { id: 'usage', label: 'Usage', path: '/usage' },
+  { id: 'logs', label: 'Logs', path: '/logs' },
+  { id: 'spend', label: 'Spend', path: '/spend' },
+  { id: 'alerts', label: 'Alerts', path: '/alerts' },
+  { id: 'audit', label: 'Audit log', path: '/audit' },
 ];
 
 let current = null; // { controller, cleanup }
@@ -60,17 +79,65 @@ function relativePath() {
 }
 
 function sidebar(active) {
-  return h('aside', { class: 'sidebar' },
-    h('a', { class: 'brand', href: `${BASE}/models` },
-      h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'rg'),
-      h('span', null, 'relaygate ', h('span', { class: 'brand-sub' }, 'Studio'))),
-    h('nav', { 'aria-label': 'Studio' },
-      h('ul', { class: 'nav-list' }, NAV.map((item) => h('li', null,
-        h('a', { href: BASE + item.path, class: 'nav-link', 'aria-current': item.id === active ? 'page' : null }, item.label))))),
-    h('div', { class: 'sidebar-footer' },
-      h('p', { class: 'signed-in' }, 'Signed in with ', h('code', null, keyLabel())),
-      h('button', { type: 'button', class: 'button button-quiet', onclick: () => doSignOut() }, 'Sign out')));
+  // On a phone the navigation folds into a menu under a one-line header (style.css, max-width 760px).
+  const toggle = h('button', { type: 'button', class: 'button button-quiet menu-toggle', 'aria-expanded': 'false', 'aria-controls': 'studio-menu' },
+    h('span', { class: 'menu-icon', 'aria-hidden': 'true' }), 'Menu');
+  const aside = h('aside', { class: 'sidebar' },
+    h('div', { class: 'sidebar-top' },
+      h('a', { class: 'brand', href: `${BASE}/models` },
+        h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'rg'),
+        h('span', null, 'relaygate ', h('span', { class: 'brand-sub' }, 'Studio'))),
+      toggle),
+    h('div', { class: 'sidebar-menu', id: 'studio-menu' },
+      h('nav', { 'aria-label': 'Studio' },
+        h('ul', { class: 'nav-list' }, NAV.map((item) => h('li', null,
+          h('a', { href: BASE + item.path, class: 'nav-link', 'aria-current': item.id === active ? 'page' : null }, item.label))))),
+      h('div', { class: 'sidebar-footer' },
+        h('p', { class: 'signed-in' }, 'Signed in with ', h('code', null, keyLabel())),
+        h('button', { type: 'button', class: 'button button-quiet', onclick: () => doSignOut() }, 'Sign out'))));
+  const open = (shown) => {
+    aside.classList.toggle('menu-open', shown);
+    toggle.setAttribute('aria-expanded', shown ? 'true' : 'false');
+  };
+  toggle.addEventListener('click', () => open(toggle.getAttribute('aria-expanded') !== 'true'));
+  aside.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || !aside.classList.contains('menu-open')) return;
+    open(false);
+    toggle.focus();
+  });
+  return aside;
 }
+
+// A scrolled table says so: `data-scroll="more"` while columns are hidden to the right (style.css
+// draws the cue), and a wrap with nothing focusable in it can be scrolled with the keyboard.
+function markScrollable(wrap) {
+  const hidden = wrap.scrollWidth - wrap.clientWidth - wrap.scrollLeft > 2;
+  const scrollable = wrap.scrollWidth - wrap.clientWidth > 2;
+  if (hidden) wrap.dataset.scroll = 'more';
+  else delete wrap.dataset.scroll;
+  if (scrollable && !wrap.querySelector('a[href], button, input, select, textarea, [tabindex]')) wrap.tabIndex = 0;
+  else if (!scrollable && wrap.getAttribute('tabindex') === '0') wrap.removeAttribute('tabindex');
+}
+
+const watchedWraps = new WeakSet();
+const wrapSizes = new ResizeObserver((entries) => { for (const entry of entries) markScrollable(entry.target); });
+
+function watchTables(root) {
+  for (const wrap of root.querySelectorAll('.table-wrap')) {
+    if (!watchedWraps.has(wrap)) {
+      watchedWraps.add(wrap);
+      wrap.addEventListener('scroll', () => markScrollable(wrap), { passive: true });
+      wrapSizes.observe(wrap);
+    }
+    markScrollable(wrap);
+  }
+}
+
+let tableCheck = 0;
+new MutationObserver(() => {
+  cancelAnimationFrame(tableCheck);
+  tableCheck = requestAnimationFrame(() => watchTables(document.getElementById('app') ?? document.body));
+}).observe(document.getElementById('app') ?? document.body, { childList: true, subtree: true });
 
 function doSignOut(message) {
   signOut();
@@ -79,8 +146,26 @@ function doSignOut(message) {
   navigate('/sign-in');
 }
 
+let importRetries = 0; // a failed import is not fetched again under the same URL: each retry asks anew
+
 async function loadPage(name) {
-  return import(`./pages/${name}.js`);
+  return import(`./pages/${name}.js${importRetries ? `?retry=${importRetries}` : ''}`);
+}
+
+/** The page module could not be fetched: the server is down or unreachable. */
+function isImportFailure(error) {
+  return error instanceof TypeError && /dynamically imported module|module script|Importing a module/i.test(error.message ?? '');
+}
+
+function unreachable(main, title) {
+  const retry = h('button', { type: 'button', class: 'button button-primary' }, 'Try again');
+  retry.addEventListener('click', () => {
+    importRetries += 1;
+    route();
+  });
+  replace(main, h('header', { class: 'page-header' }, h('h1', { tabindex: '-1' }, title)),
+    notice('error', `Cannot reach relaygate at ${location.origin}: the ${title} page could not be loaded. Check that the server is running and your connection works, then try again.`,
+      h('div', { class: 'form-actions' }, retry)));
 }
 
 function notFound(main) {
@@ -135,7 +220,8 @@ export async function route() {
       current.cleanup = await module.render(ctx);
     } catch (error) {
       if (error?.name === 'AbortError' || controller.signal.aborted) return;
-      replace(main, h('header', { class: 'page-header' }, h('h1', { tabindex: '-1' }, found.title)),
+      if (isImportFailure(error)) unreachable(main, found.title);
+      else replace(main, h('header', { class: 'page-header' }, h('h1', { tabindex: '-1' }, found.title)),
         notice('error', error?.message || 'Something went wrong while showing this page.'));
     }
   }
