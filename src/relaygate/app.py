@@ -9,6 +9,8 @@ two planes. uvicorn's entry is ``create_app``; granian's (``serving/rsgi_app.py`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
@@ -52,6 +54,7 @@ from relaygate.serving.asgi_app import RelaygateApp, behind_proxies
 from relaygate.serving.drain import Drain
 from relaygate.settings import Settings
 from relaygate.store.database import create_engine
+from relaygate.store.records import Model
 from relaygate.store.usage_writers import batch_writer
 from relaygate.upstream.probe import Prober
 from relaygate.upstream.ssrf import UpstreamGuard
@@ -138,6 +141,8 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
     prober = Prober(transport, settings.probe_timeout_s)
     owner = process_owner()  # this process in the store's leases and model health's tallies
     models = ModelService(engine, keyring, guard, prober, catalog, ProbeQuota(settings.probes_per_minute))
+    # Model health: the store's usage events and check results, this process's breakers.
+    health = HealthMonitor(engine, breakers.state_of, health_tally, owner)
 
     runtime = Runtime(
         settings=settings,
@@ -151,12 +156,11 @@ def assemble(settings: Settings) -> tuple[Runtime, ASGIApp]:
         search_backends=SearchBackendService(engine, keyring, guard, catalog),
         # Experiments run their generations and evaluators through the router, in process.
         experiments=ExperimentRunner(engine, router, catalog, transport),
-        alerts=alert_service(settings, engine, keyring, guard, transport, limits, breakers),
+        alerts=alert_service(settings, engine, keyring, guard, transport, limits, breakers, health),
         # The request log: its live tail polls the store, its retention sweep blanks old bodies.
         log_tail=LogTail(engine, lookback_s=lookback_for(settings.usage_flush_interval_s)),
         log_retention=LogRetention(engine),
-        # Model health: the store's usage events and check results, this process's breakers.
-        health=HealthMonitor(engine, breakers.state_of, health_tally, owner),
+        health=health,
         health_checks=HealthCheckRunner(engine, keyring, guard, prober, owner),
         auth_throttle=auth_throttle,
         router=router,
@@ -184,13 +188,20 @@ def alert_service(
     transport: PyreqwestTransport,
     limits: Limiter,
     breakers: Breakers,
+    health: HealthMonitor,
 ) -> AlertService:
-    """Alert rules and their evaluator: store figures, budget ledgers and breakers, never the hot path."""
+    """Alert rules and their evaluator: store figures, budget ledgers, breakers and model
+    health, never the hot path."""
+
+    async def health_of(workspace_id: str, models: Sequence[Model]) -> dict[str, str]:
+        summaries = await health.summaries(workspace_id, models)
+        return {model_id: summary.state for model_id, summary in summaries.items()}
+
     runner = AlertRunner(
         engine,
         keyring,
         transport,
-        Conditions(engine, limits, breakers.state_of),
+        Conditions(engine, limits, breakers.state_of, health_of),
         interval_s=settings.alerts_interval_s,
         retry_base_s=settings.alert_retry_base_s,
     )

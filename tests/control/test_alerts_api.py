@@ -278,3 +278,30 @@ def test_a_rotated_master_key_reseals_the_signing_secret(
     sent = team.api("POST", f"/v2/alerts/rules/{rule['id']}/test")
     assert sent.json()["delivery"]["status"] == "delivered", sent.text
     _verified(receiver.wait_for(lambda body: body["test"] is True)[0], rule["secret"])
+
+
+def test_a_model_that_fails_every_other_call_fires_through_its_health(
+    team: Workspace, fake_upstream: FakeUpstream, receiver: WebhookReceiver
+) -> None:
+    """Never two failures in a row, so neither the breaker nor the count in a row says so:
+    model health's state (half of at least five calls failed) does, until a call succeeds."""
+    model = team.add_model(fake_upstream, "gpt-test")
+    failing = _rule(
+        team, kind="model_failing", model=model["router_id"], failures=3, webhook_url=receiver.url
+    )
+    fake_upstream.script("/chat/completions", [Fault(), Fault(status=500)] * 3)
+    client = team.client().with_options(max_retries=0)
+    for call in range(6):
+        if call % 2 == 1:
+            with pytest.raises(openai.InternalServerError):
+                client.chat.completions.create(model=model["router_id"], messages=MESSAGES)
+        else:
+            client.chat.completions.create(model=model["router_id"], messages=MESSAGES)
+    deadline = time.monotonic() + 10  # the calls reach model health as usage events are handled
+    while (health := team.api("GET", f"/v2/models/{model['id']}/health").json())["state"] != "failing":
+        assert time.monotonic() < deadline, health
+        time.sleep(0.1)
+    fired = receiver.wait_for(lambda body: body["rule"] == failing["id"] and body["state"] == "firing")
+    assert _verified(fired[0], failing["secret"])["subject"] == model["router_id"]
+    client.chat.completions.create(model=model["router_id"], messages=MESSAGES)
+    receiver.wait_for(lambda body: body["rule"] == failing["id"] and body["state"] == "resolved")

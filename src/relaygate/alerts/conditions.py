@@ -8,7 +8,7 @@ Redis when it is configured): never from the router's hot path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,12 +22,16 @@ from relaygate.store import alerts as store
 from relaygate.store import limits as budgets
 from relaygate.store import repository
 from relaygate.store.alerts import StoredRule
-from relaygate.store.records import utcnow
+from relaygate.store.records import Model, utcnow
 
 from .kinds import threshold_of
 
 RECENT = timedelta(hours=24)  # the calls a model_failing rule looks back on
 BreakerOf = Callable[[str], Mapping[str, Any]]  # a stored model's id -> its breaker's state
+# A workspace and its models -> each model's health state by model id (model health's
+# monitor: its periodic checks notice a model nobody calls).
+HealthOf = Callable[[str, Sequence[Model]], Awaitable[Mapping[str, str]]]
+FAILING_STATES = frozenset({"failing", "breaker_open"})
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,13 @@ class Reading:
 
 
 class Conditions:
-    def __init__(self, engine: AsyncEngine, limits: Limiter, breaker_of: BreakerOf) -> None:
+    def __init__(
+        self, engine: AsyncEngine, limits: Limiter, breaker_of: BreakerOf, health_of: HealthOf | None = None
+    ) -> None:
         self._engine = engine
         self._limits = limits
         self._breaker_of = breaker_of
+        self._health_of = health_of
 
     async def read(self, rule: StoredRule) -> list[Reading]:
         threshold = threshold_of(rule.kind, rule.config)
@@ -69,9 +76,13 @@ class Conditions:
 
     async def _failing(self, rule: StoredRule, failures: int) -> list[Reading]:
         readings = []
-        for model in await repository.list_models(self._engine, rule.workspace_id):
-            if not model.enabled or rule.config.get("model", model.router_id) != model.router_id:
-                continue
+        watched = [
+            model
+            for model in await repository.list_models(self._engine, rule.workspace_id)
+            if model.enabled and rule.config.get("model", model.router_id) == model.router_id
+        ]
+        health = await self._health_of(rule.workspace_id, watched) if self._health_of and watched else {}
+        for model in watched:
             breaker = self._breaker_of(model.id)
             statuses = await store.latest_statuses(
                 self._engine, rule.workspace_id, model.router_id, failures, utcnow() - RECENT
@@ -81,7 +92,14 @@ class Conditions:
             )
             in_a_row = max(failed_in_a_row, int(breaker.get("consecutive_failures") or 0))
             is_open = breaker.get("state") == "open"
-            readings.append(Reading(model.router_id, in_a_row, failures, is_open or in_a_row >= failures))
+            # Health's verdict spans 5 minutes (and its checks): a call that just succeeded
+            # says the model answers now, so only a model whose latest call did not (or that
+            # nobody called) is failing by it.
+            answered_last = bool(statuses) and 0 < statuses[0] < 500
+            unhealthy = health.get(model.id) in FAILING_STATES and not answered_last
+            readings.append(
+                Reading(model.router_id, in_a_row, failures, is_open or unhealthy or in_a_row >= failures)
+            )
         return readings
 
     async def _error_rate(self, rule: StoredRule, max_percent: float) -> list[Reading]:

@@ -2,8 +2,9 @@
 
 - ``budget_threshold``: a budget's spend this period reaches ``percent`` of its amount
   (a workspace, api key or identity budget).
-- ``model_failing``: a model's circuit breaker is open, or its last ``failures`` calls all
-  failed; ``model`` a router id, or absent for every model of the workspace.
+- ``model_failing``: a model's circuit breaker is open, its last ``failures`` calls all
+  failed, or its health is failing (model health's rules, periodic checks included);
+  ``model`` a router id, or absent for every model of the workspace.
 - ``error_rate``: over the last ``window_minutes``, more than ``max_percent`` of the calls
   failed (5xx or no answer), once at least ``min_calls`` calls were made; ``model`` a router
   id, or absent for the whole workspace.
