@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,25 +13,10 @@ from relaygate.store import audit as store
 from relaygate.store.usage_reports import iso
 
 from .auth import admin, runtime_of
+from .query_times import query_time
 
 router = APIRouter(prefix="/v2/audit", tags=["audit log"])
 Admin = Annotated[Principal, Depends(admin)]
-
-
-def _moment(value: str | None, param: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = (
-            datetime.fromtimestamp(float(value), UTC)
-            if value.replace(".", "", 1).isdigit()
-            else datetime.fromisoformat(value)
-        )
-    except (ValueError, OverflowError, OSError):
-        raise InvalidRequest(
-            f"{param} must be a time in ISO 8601 (2026-11-22T10:00:00Z) or unix seconds.", param=param
-        ) from None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def entry_object(entry: store.AuditEntry) -> dict[str, Any]:
@@ -74,8 +58,8 @@ async def list_audit(
         resource_type=resource_type or None,
         resource_id=resource_id or None,
         action=action or None,
-        since=_moment(start, "from"),
-        until=_moment(end, "to"),
+        since=query_time(start, "from"),
+        until=query_time(end, "to"),
     )
     engine = runtime_of(request).engine
     entries, more = await store.entries_page(engine, principal.workspace_id, where, limit, after)

@@ -7,7 +7,6 @@ logging and retention). Admin key of the workspace; another workspace's call is 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -24,13 +23,12 @@ from relaygate.store.usage_reports import BadCursor
 
 from .auth import admin, runtime_of
 from .log_tail import entries_after
+from .query_times import query_time
 
 router = APIRouter(tags=["logs"])
 Admin = Annotated[Principal, Depends(admin)]
 MAX_LIMIT = 200
 HEARTBEAT_S = 15.0
-_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 _KEEPALIVE = b": keep-alive\n\n"
 
 
@@ -42,26 +40,6 @@ def present(value: Any) -> Any:
     if isinstance(value, list):
         return [present(item) for item in value]
     return value
-
-
-def _moment(value: str | None, param: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        if value.replace(".", "", 1).isdigit():
-            moment = datetime.fromtimestamp(float(value), UTC)
-        else:
-            moment = datetime.fromisoformat(value)
-        moment = moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    except (ValueError, OverflowError, OSError):
-        moment = None
-    if moment is None or not _EARLIEST <= moment <= _LATEST:
-        raise InvalidRequest(
-            f"{param} must be a time between 1970 and 9000, in ISO 8601 (2026-11-22T10:00:00Z) "
-            "or unix seconds.",
-            param=param,
-        )
-    return moment
 
 
 class LogFilters:
@@ -89,8 +67,8 @@ class LogFilters:
         try:
             return request_log.LogFilter(
                 principal.workspace_id,
-                start=_moment(start, "from"),
-                end=_moment(end, "to"),
+                start=query_time(start, "from"),
+                end=query_time(end, "to"),
                 model=model or None,
                 api_key_id=key or None,
                 identity_id=identity or None,

@@ -29,7 +29,7 @@ from .auth import admin, runtime_of
 from .budgets_api import _standing
 from .spend_figures import BudgetFacts, budget_status, burn_per_day, tightest, usd
 from .spend_protocol import SpendReport
-from .usage_api import Filters
+from .usage_api import CSV_TOO, Filters, csv_response
 
 router = APIRouter(prefix="/v2/spend", tags=["usage"])
 Admin = Annotated[Principal, Depends(admin)]
@@ -54,7 +54,6 @@ _CSV_COLUMNS = (
     "budget_near_limit",
     "projected_usd",
 )
-_CSV_TOO: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 async def _budgets(runtime: Runtime, workspace_id: str, now: datetime) -> dict[str, list[BudgetFacts]]:
@@ -159,15 +158,14 @@ def _csv(group: SpendGroup, rows: list[dict[str, Any]]) -> Response:
                 )
             )
         )
-    headers = {"content-disposition": f'attachment; filename="spend-by-{group}.csv"'}
-    return Response("".join(lines), media_type="text/csv; charset=utf-8", headers=headers)
+    return csv_response("".join(lines), f"spend-by-{group}")
 
 
 @router.get(
     "",
     summary="Spend, calls, tokens, refusals and budgets per key, identity, model or deployment",
     response_model=SpendReport,
-    responses=_CSV_TOO,
+    responses=CSV_TOO,
 )
 async def spend(
     request: Request,

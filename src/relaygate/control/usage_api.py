@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +21,7 @@ from relaygate.store.records import utcnow
 from relaygate.vocab import UsageGroup, UsageInterval
 
 from .auth import admin, runtime_of
+from .query_times import query_time
 from .usage_protocol import UsageEventList, UsageReport
 
 router = APIRouter(prefix="/v2/usage", tags=["usage"])
@@ -83,30 +84,11 @@ _EVENT_COLUMNS = (
 
 
 # Each endpoint answers CSV too (``?format=csv``); the JSON answer's schema is its response model.
-_CSV_TOO: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
-_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+CSV_TOO: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 def _moment(value: str | None, param: str, default: datetime) -> datetime:
-    if value is None or value == "":
-        return default
-    try:
-        moment = (
-            datetime.fromtimestamp(float(value), UTC)
-            if value.replace(".", "", 1).isdigit()
-            else datetime.fromisoformat(value)
-        )
-        moment = moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    except (ValueError, OverflowError, OSError):
-        moment = None
-    if moment is None or not _EARLIEST <= moment <= _LATEST:
-        raise InvalidRequest(
-            f"{param} must be a time between 1970 and 9000, in ISO 8601 (2026-11-22T10:00:00Z) "
-            "or unix seconds.",
-            param=param,
-        )
-    return moment
+    return query_time(value, param) or default
 
 
 def _filter(
@@ -162,7 +144,8 @@ class Filters:
         return replace(where, deployment_key=key, deployment_version=version, variant=variant)
 
 
-def _csv_response(body: str | AsyncIterator[str], name: str) -> Response:
+def csv_response(body: str | AsyncIterator[str], name: str) -> Response:
+    """A CSV download named ``name``.csv, whole or streamed."""
     headers = {"content-disposition": f'attachment; filename="{name}.csv"'}
     if isinstance(body, str):
         return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
@@ -173,7 +156,7 @@ def _csv_response(body: str | AsyncIterator[str], name: str) -> Response:
     "",
     summary="Totals and a time series of this workspace's router calls",
     response_model=UsageReport,
-    responses=_CSV_TOO,
+    responses=CSV_TOO,
 )
 async def usage(
     request: Request,
@@ -189,14 +172,14 @@ async def usage(
         return report
     lines = [csv_line(_SERIES_COLUMNS)]
     lines.extend(csv_line(row.get(column) for column in _SERIES_COLUMNS) for row in report["series"])
-    return _csv_response("".join(lines), "usage")
+    return csv_response("".join(lines), "usage")
 
 
 @router.get(
     "/events",
     summary="This workspace's usage events, newest first (cursor pagination)",
     response_model=UsageEventList,
-    responses=_CSV_TOO,
+    responses=CSV_TOO,
 )
 async def events(
     request: Request,
@@ -229,4 +212,4 @@ async def events(
                 engine, where, limit=CSV_PAGE, cursor=page_cursor
             )
 
-    return _csv_response(all_pages(), "usage-events")
+    return csv_response(all_pages(), "usage-events")
