@@ -39,20 +39,27 @@ const ROUTES = [
   { pattern: /^\/audit$/, page: 'audit', title: 'Audit log', nav: 'audit' },
 ];
 
+// The navigation in three groups: what is routed, how it is judged, how it is run.
 const NAV = [
-  { id: 'models', label: 'Models', path: '/models' },
-  { id: 'deployments', label: 'Deployments', path: '/deployments' },
-  { id: 'datasets', label: 'Datasets', path: '/datasets' },
-  { id: 'evaluators', label: 'Evaluators', path: '/evaluators' },
-  { id: 'experiments', label: 'Experiments', path: '/experiments' },
-  { id: 'playground', label: 'Playground', path: '/playground' },
-  { id: 'keys', label: 'API keys', path: '/keys' },
-  { id: 'search', label: 'Web search', path: '/search' },
-  { id: 'usage', label: 'Usage', path: '/usage' },
-  { id: 'logs', label: 'Logs', path: '/logs' },
-  { id: 'spend', label: 'Spend', path: '/spend' },
-  { id: 'alerts', label: 'Alerts', path: '/alerts' },
-  { id: 'audit', label: 'Audit log', path: '/audit' },
+  { id: 'build', label: 'Route', items: [
+    { id: 'models', label: 'Models', path: '/models' },
+    { id: 'deployments', label: 'Deployments', path: '/deployments' },
+    { id: 'playground', label: 'Playground', path: '/playground' },
+    { id: 'search', label: 'Web search', path: '/search' },
+  ] },
+  { id: 'evaluate', label: 'Evaluate', items: [
+    { id: 'datasets', label: 'Datasets', path: '/datasets' },
+    { id: 'evaluators', label: 'Evaluators', path: '/evaluators' },
+    { id: 'experiments', label: 'Experiments', path: '/experiments' },
+  ] },
+  { id: 'operate', label: 'Operate', items: [
+    { id: 'keys', label: 'API keys', path: '/keys' },
+    { id: 'usage', label: 'Usage', path: '/usage' },
+    { id: 'spend', label: 'Spend', path: '/spend' },
+    { id: 'logs', label: 'Logs', path: '/logs' },
+    { id: 'alerts', label: 'Alerts', path: '/alerts' },
+    { id: 'audit', label: 'Audit log', path: '/audit' },
+  ] },
 ];
 
 let current = null; // { controller, cleanup }
@@ -89,9 +96,10 @@ function sidebar(active) {
         h('span', null, 'relaygate ', h('span', { class: 'brand-sub' }, 'Studio'))),
       toggle),
     h('div', { class: 'sidebar-menu', id: 'studio-menu' },
-      h('nav', { 'aria-label': 'Studio' },
-        h('ul', { class: 'nav-list' }, NAV.map((item) => h('li', null,
-          h('a', { href: BASE + item.path, class: 'nav-link', 'aria-current': item.id === active ? 'page' : null }, item.label))))),
+      h('nav', { 'aria-label': 'Studio', class: 'nav-groups' }, NAV.map((group) => h('div', { class: 'nav-group' },
+        h('p', { class: 'nav-group-label', id: `nav-${group.id}` }, group.label),
+        h('ul', { class: 'nav-list', 'aria-labelledby': `nav-${group.id}` }, group.items.map((item) => h('li', null,
+          h('a', { href: BASE + item.path, class: 'nav-link', 'aria-current': item.id === active ? 'page' : null }, item.label))))))),
       h('div', { class: 'sidebar-footer' },
         h('p', { class: 'signed-in' }, 'Signed in with ', h('code', null, keyLabel())),
         h('button', { type: 'button', class: 'button button-quiet', onclick: () => doSignOut() }, 'Sign out'))));
