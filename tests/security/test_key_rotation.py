@@ -49,7 +49,7 @@ def test_file_key_rotation_under_a_running_server(
     old_key_text = (server.home / "master.key").read_text()
 
     result = server.cli("rotate-master-key", "--grace", "0.5")
-    assert "re-encrypted 3 upstream key(s)" in result.stdout
+    assert "re-encrypted 3 stored secret(s)" in result.stdout
     assert old_key_text.strip() not in result.stdout + result.stderr  # the CLI never prints a key
     new_ids = _key_ids(server)
     assert len(new_ids) == 1
@@ -88,7 +88,7 @@ def test_environment_key_rotation(relaygate_factory: ServerFactory, upstream: Fa
     assert _chat(workspace, model)
     # Step 2: the rotation re-encrypts; step 3: the old key goes away.
     result = server.cli("rotate-master-key")
-    assert "re-encrypted 1 upstream key(s)" in result.stdout
+    assert "re-encrypted 1 stored secret(s)" in result.stdout
     assert "re-encrypted the header values of 1 http_eval evaluator version(s)" in result.stdout
     assert _key_ids(server) == _header_key_ids(server) == {MasterKey.from_text(new).key_id}
     server.stop()

@@ -136,7 +136,7 @@ def test_a_master_key_rotation_reseals_the_backends_key(
     server.env.update(RELAYGATE_MASTER_KEY=new, RELAYGATE_MASTER_KEY_PREVIOUS=old)
     server.start()
     result = server.cli("rotate-master-key")
-    assert "re-encrypted 2 upstream key(s)" in result.stdout  # the model's and the backend's
+    assert "re-encrypted 2 stored secret(s)" in result.stdout  # the model's and the backend's
     server.stop()
     del server.env["RELAYGATE_MASTER_KEY_PREVIOUS"]
     server.start()  # only the new key now: the backend's key opens, so it was resealed

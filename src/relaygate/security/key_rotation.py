@@ -56,7 +56,8 @@ def install_new_file_key(source: MasterKeySource) -> MasterKey:
 
 @dataclass(frozen=True)
 class _SealedRow:
-    """One stored secret: a model's upstream key or a search backend's key."""
+    """One stored secret: a model's upstream key, a search backend's key or an alert rule's
+    signing secret."""
 
     what: str  # "model <id>", "search backend <id>"
     id: str  # the row id the ciphertext is bound to
@@ -159,7 +160,8 @@ async def rotate(settings: Settings, engine: AsyncEngine, *, grace: float, keep_
     keyring = Keyring.from_source(source)
     result = await reseal_all(engine, keyring)
     lines.append(
-        f"re-encrypted {result.resealed} upstream key(s) under master key {result.key_id} "
+        f"re-encrypted {result.resealed} stored secret(s) (upstream and search backend keys, alert "
+        f"signing secrets) under master key {result.key_id} "
         f"({result.already_current} already were)"
     )
     headers = await reseal_evaluator_headers(engine, keyring)
