@@ -169,6 +169,9 @@ def encode_event(data: bytes, event: str | None = None) -> bytes:
 
 
 DONE = encode_event(b"[DONE]")
+# A comment line: keeps a quiet stream's connection (and the proxies on its way) from timing out;
+# every SSE reader skips it.
+KEEPALIVE = b": keep-alive" + _SEPARATOR
 
 
 def is_done(event: bytes) -> bool:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from relaygate.catalog import Principal
 from relaygate.errors import InvalidRequest, NotFound
-from relaygate.sse import encode_event
+from relaygate.sse import KEEPALIVE, encode_event
 from relaygate.store import request_log
 from relaygate.store.records import utcnow
 from relaygate.store.usage_reports import BadCursor
@@ -29,7 +29,6 @@ router = APIRouter(tags=["logs"])
 Admin = Annotated[Principal, Depends(admin)]
 MAX_LIMIT = 200
 HEARTBEAT_S = 15.0
-_KEEPALIVE = b": keep-alive\n\n"
 
 
 def present(value: Any) -> Any:
@@ -124,7 +123,7 @@ async def stream_logs(request: Request, principal: Admin, filters: Filters) -> S
                 if listener.dropped > reported:  # a listener too slow for the traffic
                     yield encode_event(orjson.dumps({"dropped": listener.dropped - reported}), "dropped")
                     reported = listener.dropped
-                yield _KEEPALIVE if entry is None else encode_event(orjson.dumps(present(entry)), "entry")
+                yield KEEPALIVE if entry is None else encode_event(orjson.dumps(present(entry)), "entry")
 
     headers = {"cache-control": "no-cache", "x-accel-buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)

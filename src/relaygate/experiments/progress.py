@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from relaygate.sse import encode_event
+from relaygate.sse import KEEPALIVE, encode_event
 from relaygate.store import experiment_items as items
 from relaygate.store import experiments as store
 from relaygate.store.experiments import StoredExperiment
@@ -38,7 +38,6 @@ from .exports import result_object
 POLL_S = 0.25
 KEEPALIVE_S = 15.0
 BATCH = 500
-KEEPALIVE = b": keep-alive\n\n"
 
 
 def progress_of(experiment: StoredExperiment) -> dict[str, Any]:
